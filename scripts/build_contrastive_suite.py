@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Build a contrastive agreement test suite from a parallel corpus.
+
+For every reference sentence, find words whose form agrees in gender/number
+with a noun and swap one of them for a form that is wrong under every
+reading.  Each hit becomes a TSV row
+
+    source<TAB>correct<TAB>contrastive<TAB>category
+
+in the same format as scripts/make_agreement_corpus.py.  The contrastive
+sentence differs from the reference in exactly one whitespace token.
+
+--lang cs
+  rel_pronoun  forms of "který" after a comma (optionally comma + preposition),
+               replaced by a form of a shared case whose possible gender/number
+               readings are all different (který -> která, kteří -> který, ...);
+               forms with no such partner (kterému) are skipped.
+  adjective    hard adjectives (-ý/-á/-é, and -í when the -ý form occurs in the
+               reference file) directly before a sentence-initial subject noun
+               from a built-in list of common nouns, when the ending matches
+               the noun (Malá dívka -> Malý dívka).
+--lang de
+  rel_pronoun  der/die/das after a comma that follows a capitalised word, not
+               followed by a capitalised word, with a verb-final clause
+               (der -> das, die -> das, das -> die).
+  article      ein/eine/einen/einem/einer before a noun, or before one
+               attributive adjective with the matching ending and a noun
+               (ein -> eine, eine -> ein, einen -> eine, einem <-> einer).
+  adjective    the adjective in such a phrase (ein kleiner -> ein kleines,
+               eine kleine -> eine kleiner, einem kleinen -> einem kleiner, ...).
+
+Anything ambiguous is skipped.  Per-category counts go to stderr.
+
+Usage:
+
+    python scripts/build_contrastive_suite.py --src val.en.gz --ref val.cs.gz \\
+        --lang cs --out suites/val.en-cs.tsv
+
+Input files may be plain UTF-8 or gzip (detected by content).  Standard
+library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+PUNCT = ",.;:!?\"'()[]„“”‚‘’«»"
+TOKEN_RE = re.compile(r"\S+")
+
+
+class Swap(NamedTuple):
+    """Replace token number `index` (whitespace tokens) by `new` (core word)."""
+
+    index: int
+    new: str
+    category: str
+
+
+# ---------------------------------------------------------------- I/O
+
+
+def open_text(path: Path) -> Iterator[str]:
+    """Yield lines (without newline) of a plain or gzip UTF-8 file."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(2)
+        opener = gzip.open if magic == b"\x1f\x8b" else open
+        with opener(path, "rb") as f:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    yield raw.decode("utf-8").rstrip("\r\n")
+                except UnicodeDecodeError:
+                    sys.exit(f"error: {path}:{lineno}: not valid UTF-8")
+    except (OSError, EOFError) as e:
+        sys.exit(f"error: cannot read {path}: {getattr(e, 'strerror', None) or e}")
+
+
+def read_parallel(src: Path, ref: Path) -> list[tuple[str, str]]:
+    """Read two line-aligned files; exit with a message if lengths differ."""
+    src_lines = list(open_text(src))
+    ref_lines = list(open_text(ref))
+    if len(src_lines) != len(ref_lines):
+        shorter, n = (src, len(src_lines)) if len(src_lines) < len(ref_lines) \
+            else (ref, len(ref_lines))
+        sys.exit(f"error: {shorter}:{n + 1}: file ends early ({len(src_lines)} source "
+                 f"lines vs {len(ref_lines)} reference lines)")
+    return list(zip(src_lines, ref_lines))
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def split_token(token: str) -> tuple[str, str, str]:
+    """Split a whitespace token into (leading punct, word, trailing punct)."""
+    core = token.strip(PUNCT)
+    if not core:
+        return token, "", ""
+    start = token.index(core)
+    return token[:start], core, token[start + len(core):]
+
+
+def cores(tokens: Sequence[str]) -> list[str]:
+    return [split_token(t)[1] for t in tokens]
+
+
+def match_case(template: str, word: str) -> str:
+    """Give `word` the capitalisation of `template` (Lower or lower)."""
+    return word[:1].upper() + word[1:] if template[:1].isupper() else word
+
+
+def apply_swap(line: str, swap: Swap) -> str:
+    """Replace one token's core word, keeping spacing and punctuation."""
+    match = list(TOKEN_RE.finditer(line))[swap.index]
+    pre, core, post = split_token(match.group())
+    new_token = pre + match_case(core, swap.new) + post
+    return line[:match.start()] + new_token + line[match.end():]
+
+
+def is_capitalised(word: str) -> bool:
+    return bool(word) and word[0].isupper()
+
+
+def is_lower_word(word: str) -> bool:
+    return bool(word) and word.isalpha() and word.islower()
+
+
+# ---------------------------------------------------------------- Czech
+
+# Readings of the forms of "který": case -> gender/number classes
+# (ma = masculine animate, mi = masculine inanimate).
+_PL = ("ma_pl", "mi_pl", "f_pl", "n_pl")
+_M_SG = ("ma_sg", "mi_sg")
+CS_REL_READINGS: dict[str, dict[str, tuple[str, ...]]] = {
+    "který": {"nom": _M_SG, "acc": ("mi_sg",)},
+    "kterého": {"gen": (*_M_SG, "n_sg"), "acc": ("ma_sg",)},
+    "kterému": {"dat": (*_M_SG, "n_sg")},
+    "kterém": {"loc": (*_M_SG, "n_sg")},
+    "kterým": {"ins": (*_M_SG, "n_sg"), "dat": _PL},
+    "která": {"nom": ("f_sg", "n_pl"), "acc": ("n_pl",)},
+    "které": {"gen": ("f_sg",), "dat": ("f_sg",), "loc": ("f_sg",),
+              "nom": ("n_sg", "mi_pl", "f_pl"), "acc": ("n_sg", "ma_pl", "mi_pl", "f_pl")},
+    "kterou": {"acc": ("f_sg",), "ins": ("f_sg",)},
+    "kteří": {"nom": ("ma_pl",)},
+    "kterých": {"gen": _PL, "loc": _PL},
+    "kterými": {"ins": _PL},
+}
+CS_REL_PREFERENCE = ("který", "která", "kteří", "kterého", "kterým", "kterou",
+                     "kterých", "které", "kterém", "kterému", "kterými")
+CS_PREPOSITIONS = frozenset(
+    "v ve na s se z ze k ke o u po při před přede za pod nad od do pro přes mezi "
+    "vedle kolem podle bez díky proti k".split())
+
+
+def cs_gnums(form: str) -> set[str]:
+    return {gn for gns in CS_REL_READINGS[form].values() for gn in gns}
+
+
+def cs_rel_replacement(form: str) -> str | None:
+    """A form sharing a case with `form` but none of its gender/number classes."""
+    cases = set(CS_REL_READINGS[form])
+    for other in CS_REL_PREFERENCE:
+        if other == form or not cases & set(CS_REL_READINGS[other]):
+            continue
+        if not cs_gnums(form) & cs_gnums(other):
+            return other
+    return None
+
+
+def cs_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
+    """Relative pronouns: který-forms right after a comma (+ preposition)."""
+    words = cores(tokens)
+    swaps = []
+    for i, word in enumerate(words):
+        form = word.lower()
+        if form not in CS_REL_READINGS or i == 0:
+            continue
+        after_comma = tokens[i - 1].endswith(",")
+        after_prep = (i >= 2 and words[i - 1].lower() in CS_PREPOSITIONS
+                      and tokens[i - 2].endswith(",") and tokens[i - 1] == words[i - 1])
+        new = cs_rel_replacement(form)
+        if (after_comma or after_prep) and new and tokens[i - 1] != "," + word:
+            swaps.append(Swap(i, new, "rel_pronoun"))
+    return swaps
+
+
+# Common nominative subject nouns -> gender/number class.
+CS_NOUNS: dict[str, str] = {}
+for _gn, _words in {
+    "ma_sg": "muž chlapec kluk chlapeček pes pán hráč člověk mladík dělník pracovník "
+             "cyklista motorkář sportovec umělec hudebník kytarista zpěvák policista "
+             "voják turista fotbalista surfař lyžař kuchař prodavač otec stařec kůň "
+             "tanečník jezdec běžec plavec řidič bubeník chlapík mladík muzikant "
+             "skateboardista horolezec rybář",
+    "mi_sg": "dav tým pár",
+    "f_sg": "žena dívka holčička holka dáma skupina osoba kočka matka tanečnice "
+            "zpěvačka dvojice hráčka blondýnka brunetka slečna babička",
+    "n_sg": "dítě batole miminko děvče štěně kotě zvíře",
+    "ma_pl": "muži chlapci lidé hráči psi kluci mladíci dělníci pracovníci cyklisté "
+             "turisté policisté vojáci",
+    "mi_pl": "týmy páry",
+    "f_pl": "ženy dívky děti holky holčičky dámy osoby kočky",
+    "n_pl": "děvčata štěňata koťata zvířata",
+}.items():
+    for _w in _words.split():
+        CS_NOUNS[_w] = _gn
+
+CS_ADJ_ENDING = {"ma_sg": "ý", "mi_sg": "ý", "f_sg": "á", "n_sg": "é",
+                 "ma_pl": "í", "mi_pl": "é", "f_pl": "é", "n_pl": "á"}
+# Wrong ending for each correct one; chosen so that it is not a colloquial
+# variant of the correct form (common Czech "malý děti" for "malé děti").
+CS_ADJ_SWAP = {"ý": "á", "á": "ý", "é": "á", "í": "á"}
+
+
+def cs_is_hard_adj(word: str, ending: str, vocab: set[str]) -> bool:
+    """Does `word` look like a hard adjective with this nominative ending?"""
+    w = word.lower()
+    if not (w.isalpha() and len(w) >= 4 and w.endswith(ending)):
+        return False
+    if ending == "í":  # soft adjectives end in -í in every gender: need -ý evidence
+        return w[:-1] + "ý" in vocab
+    return True
+
+
+def cs_adj_swaps(tokens: Sequence[str], vocab: set[str]) -> list[Swap]:
+    """Adjective directly before a sentence-initial subject noun."""
+    words = cores(tokens)
+    for k in range(1, min(4, len(words))):
+        gn = CS_NOUNS.get(words[k].lower())
+        if gn is None:
+            continue
+        ending = CS_ADJ_ENDING[gn]
+        before = tokens[:k]
+        if all(t == w for t, w in zip(before, words)) and all(
+                cs_is_hard_adj(w, ending, vocab) for w in words[:k]):
+            adj = words[k - 1].lower()
+            return [Swap(k - 1, adj[:-1] + CS_ADJ_SWAP[ending], "adjective")]
+        return []
+    return []
+
+
+# ---------------------------------------------------------------- German
+
+DE_REL_SWAP = {"der": "das", "die": "das", "das": "die"}
+# article -> (expected adjective endings, wrong article, wrong adjective ending)
+DE_ARTICLES = {
+    "ein": (("er", "es"), "eine", None),
+    "eine": (("e",), "ein", "er"),
+    "einen": (("en",), "eine", "es"),
+    "einem": (("en",), "einer", "er"),
+    "einer": (("en",), "einem", "e"),
+}
+DE_ADJ_SWAP_EIN = {"er": "es", "es": "er"}
+DE_CLAUSE_END = ",.;:!?"
+
+
+def de_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
+    """der/die/das used as a relative pronoun after a comma."""
+    words = cores(tokens)
+    swaps = []
+    for i in range(1, len(tokens) - 1):
+        form = words[i]
+        if form not in DE_REL_SWAP or tokens[i] != form:
+            continue
+        if not (tokens[i - 1].endswith(",") and is_capitalised(words[i - 1])):
+            continue
+        if not is_lower_word(words[i + 1]):
+            continue
+        if de_clause_is_verb_final(tokens, words, i):
+            swaps.append(Swap(i, DE_REL_SWAP[form], "rel_pronoun"))
+    return swaps
+
+
+def de_clause_is_verb_final(tokens: Sequence[str], words: Sequence[str], start: int) -> bool:
+    """Does the clause from `start` end (at , . etc. or line end) in a lower-case word?"""
+    for j in range(start + 1, len(tokens)):
+        if tokens[j][-1:] in DE_CLAUSE_END or j == len(tokens) - 1:
+            return j > start + 1 and is_lower_word(words[j])
+    return False
+
+
+def de_np_swaps(tokens: Sequence[str]) -> list[Swap]:
+    """Indefinite article (+ one adjective) + noun: article and adjective swaps."""
+    words = cores(tokens)
+    swaps = []
+    for i in range(len(tokens) - 1):
+        art = words[i].lower()
+        if art not in DE_ARTICLES or tokens[i] != words[i]:
+            continue
+        endings, wrong_art, wrong_end = DE_ARTICLES[art]
+        nxt = words[i + 1]
+        if is_capitalised(nxt) and nxt[0].isalpha() and tokens[i + 1].startswith(nxt):
+            swaps.append(Swap(i, wrong_art, "article"))
+            continue
+        if i + 2 >= len(tokens) or tokens[i + 1] != nxt or not is_lower_word(nxt):
+            continue
+        if not (is_capitalised(words[i + 2]) and words[i + 2][0].isalpha()
+                and tokens[i + 2].startswith(words[i + 2])):
+            continue
+        ending = next((e for e in endings if nxt.endswith(e) and len(nxt) - len(e) >= 3),
+                      None)
+        if ending is None:
+            continue
+        swaps.append(Swap(i, wrong_art, "article"))
+        new_end = DE_ADJ_SWAP_EIN[ending] if art == "ein" else wrong_end
+        swaps.append(Swap(i + 1, nxt[:-len(ending)] + new_end, "adjective"))
+    return swaps
+
+
+# ---------------------------------------------------------------- driver
+
+
+def find_swaps(line: str, lang: str, vocab: set[str]) -> list[Swap]:
+    """All candidate swaps for one reference line."""
+    tokens = TOKEN_RE.findall(line)
+    if lang == "cs":
+        return cs_rel_swaps(tokens) + cs_adj_swaps(tokens, vocab)
+    return de_rel_swaps(tokens) + de_np_swaps(tokens)
+
+
+def build_rows(pairs: Sequence[tuple[str, str]], lang: str,
+               every: bool = False) -> list[tuple[str, str, str, str]]:
+    """Contrastive rows; by default the first hit per sentence and category."""
+    vocab = {w.lower() for _, ref in pairs for w in cores(ref.split())}
+    rows = []
+    for src, ref in pairs:
+        src, ref = src.strip(), ref.strip()
+        if not src or not ref:
+            continue
+        used: set[str] = set()
+        for swap in find_swaps(ref, lang, vocab):
+            if not every and swap.category in used:
+                continue
+            contrast = apply_swap(ref, swap)
+            if contrast != ref:
+                used.add(swap.category)
+                rows.append((src, ref, contrast, swap.category))
+    return rows
+
+
+def write_rows(path: Path, rows: Sequence[tuple[str, str, str, str]]) -> None:
+    try:
+        if path.parent != Path(""):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            for row in rows:
+                f.write("\t".join(col.replace("\t", " ") for col in row) + "\n")
+    except OSError as e:
+        sys.exit(f"error: cannot write {path}: {e.strerror}")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="Build source/correct/contrastive/category rows by swapping one "
+                    "gender/number-agreeing word (Czech or German) for a wrong form.",
+        epilog="Example: python scripts/build_contrastive_suite.py --src val.en.gz "
+               "--ref val.cs.gz --lang cs --out suites/val.en-cs.tsv")
+    p.add_argument("--src", type=Path, required=True,
+                   help="source-language file (plain or .gz), one sentence per line")
+    p.add_argument("--ref", type=Path, required=True,
+                   help="reference translation file (plain or .gz), line-aligned with --src")
+    p.add_argument("--lang", choices=("cs", "de"), required=True,
+                   help="language of --ref")
+    p.add_argument("--out", type=Path, required=True, help="output TSV path")
+    p.add_argument("--all", action="store_true",
+                   help="emit every hit instead of the first per sentence and category")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    rows = build_rows(read_parallel(args.src, args.ref), args.lang, every=args.all)
+    write_rows(args.out, rows)
+    counts = Counter(row[3] for row in rows)
+    for category in sorted(counts):
+        print(f"{category}\t{counts[category]}", file=sys.stderr)
+    print(f"total\t{len(rows)}\t-> {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Token-budget, length-bucketed, seeded batches and their collation into tensors.
+
+An epoch's batches are a pure function of (lengths, budget, seed, epoch), so a
+resumed run can rebuild the same epoch and skip the batches it already trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from seq2seq.corpus import EncodedCorpus
+from seq2seq.tokenizer import BOS, EOS, PAD
+
+
+@dataclass
+class Batch:
+    """Padded tensors of one batch; `tgt_in` starts with BOS, `tgt_out` ends with EOS."""
+
+    src: torch.Tensor  # (batch, src_len) long
+    src_len: torch.Tensor  # (batch,) long
+    tgt_in: torch.Tensor  # (batch, tgt_len) long
+    tgt_out: torch.Tensor  # (batch, tgt_len) long, PAD where there is no token
+
+    @property
+    def target_tokens(self) -> int:
+        """Non-padding target tokens, end-of-sentence included."""
+        return int((self.tgt_out != PAD).sum())
+
+
+def epoch_batches(
+    src_lengths: np.ndarray, tgt_lengths: np.ndarray, max_tokens: int,
+    seed: int, epoch: int, shuffle: bool = True,
+) -> list[np.ndarray]:
+    """Group pair indices into batches of at most `max_tokens` padded target tokens.
+
+    Pairs are sorted by target then source length (random tie order) so each
+    batch holds similar lengths; the batch order is then shuffled. A single pair
+    longer than the budget still gets a batch of its own.
+    """
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(tgt_lengths)) if shuffle else np.arange(len(tgt_lengths))
+    order = order[np.lexsort((src_lengths[order], tgt_lengths[order]))]
+    costs = tgt_lengths[order] + 1  # + EOS
+    batches, start = [], 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and costs[end] * (end + 1 - start) <= max_tokens:
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    if shuffle:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def collate(corpus: EncodedCorpus, indices: Sequence[int]) -> Batch:
+    """Pad the pairs `indices` of `corpus` into a `Batch`."""
+    sources = [corpus.src(i) for i in indices]
+    targets = [corpus.tgt(i) for i in indices]
+    src, src_len = pad_sequences(sources)
+    tgt_in, _ = pad_sequences(targets, prefix=BOS)
+    tgt_out, _ = pad_sequences(targets, suffix=EOS)
+    return Batch(src, src_len, tgt_in, tgt_out)
+
+
+def pad_sequences(
+    sequences: Sequence[Sequence[int]], prefix: int | None = None, suffix: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id sequences with PAD -> (batch, max_len) long tensor and lengths."""
+    extra = (prefix is not None) + (suffix is not None)
+    lengths = torch.tensor([len(s) + extra for s in sequences], dtype=torch.long)
+    out = torch.full((len(sequences), max(int(lengths.max()), 1)), PAD, dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids = ([prefix] if prefix is not None else []) + [int(t) for t in seq]
+        ids += [suffix] if suffix is not None else []
+        out[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
+    return out, lengths

@@ -1,0 +1,73 @@
+"""One-file checkpoints: format tag, config, SentencePiece models, weights, train state.
+
+Writes are atomic (temporary file, fsync, rename), so a crash never leaves a
+half-written checkpoint under the real name. Loading uses `weights_only=True`:
+a checkpoint holds tensors and plain data only and cannot execute code.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT = "seq2seq-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """An unreadable or foreign checkpoint; the message names the file."""
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """Atomically write `payload` (plain data and tensors) to `path`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read and check a checkpoint; raise `CheckpointError` with a one-line reason."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a directory, expected a checkpoint file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(
+            f"{path}: refused to load: it holds objects other than tensors and plain data "
+            "(a checkpoint must not be able to run code)"
+        ) from None
+    except Exception as e:  # noqa: BLE001 (torch raises many types on damaged files)
+        first = (str(e).strip().splitlines() or [""])[0][:120]
+        reason = f"{type(e).__name__}: {first}" if first else type(e).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a seq2seq checkpoint")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {payload.get('version')!r}, "
+            f"this seq2seq reads version {VERSION}"
+        )
+    return payload

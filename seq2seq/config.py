@@ -1,0 +1,238 @@
+"""Typed, validated configuration: one YAML file -> one frozen `Config`.
+
+Every section is a dataclass; the loader checks each key against the dataclass
+fields (unknown keys, missing required keys, wrong types, out-of-range values)
+and raises `ConfigError` with a one-line message naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message is one line naming file and key."""
+
+
+def _positive(default: Any = dataclasses.MISSING) -> Any:
+    return field(default=default, metadata={"min": 1})
+
+
+def _non_negative(default: Any) -> Any:
+    return field(default=default, metadata={"min": 0})
+
+
+def _unit_interval(default: float) -> Any:
+    return field(default=default, metadata={"min": 0.0, "max_exclusive": 1.0})
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the parallel corpora are and how they are filtered.
+
+    `train`, `dev` and `test` are path prefixes: the files are
+    `{prefix}.{src_lang}` and `{prefix}.{tgt_lang}`, optionally gzipped (`.gz`).
+    """
+
+    src_lang: str
+    tgt_lang: str
+    train: str
+    dev: str
+    test: str | None = None
+    max_len: int = _positive(100)  # subword pieces per side, longer pairs are dropped
+    max_ratio: float = field(default=3.0, metadata={"min": 1.0})
+    encode_workers: int = _positive(1)
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    """SentencePiece model(s) trained by the toolkit on the training data."""
+
+    type: Literal["bpe", "unigram", "char"] = "bpe"
+    vocab_size: int = _positive(8000)
+    joint: bool = True  # one model for both languages (needed for shared embeddings)
+    character_coverage: float = field(default=1.0, metadata={"min": 0.5})
+    max_training_sentences: int = _positive(2_000_000)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Encoder-decoder architecture; the model is built from this alone."""
+
+    rnn: Literal["gru", "lstm"] = "gru"
+    emb_dim: int = _positive(256)
+    enc_hidden: int = _positive(256)  # per direction; memory is 2 * enc_hidden wide
+    dec_hidden: int = _positive(512)
+    enc_layers: int = _positive(1)
+    dec_layers: int = _positive(1)
+    attention: Literal["bahdanau", "luong_dot", "luong_general"] = "bahdanau"
+    attention_dim: int = _positive(256)  # only used by bahdanau
+    input_feeding: bool = False
+    dropout: float = _unit_interval(0.3)
+    tie_output: bool = True  # target embedding matrix == output projection
+    share_embeddings: bool = False  # source and target embeddings (needs a joint vocabulary)
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """Search settings, used for dev BLEU during training and as CLI defaults."""
+
+    method: Literal["greedy", "beam", "sample"] = "beam"
+    beam_size: int = _positive(5)
+    alpha: float = _non_negative(0.6)  # GNMT length penalty exponent
+    nbest: int = _positive(1)
+    max_len_ratio: float = field(default=2.0, metadata={"min": 0.1})
+    max_len_extra: int = _non_negative(10)
+    temperature: float = field(default=1.0, metadata={"min": 1e-6})
+    top_k: int = _non_negative(0)  # 0 = no top-k truncation
+    batch_size: int = _positive(64)  # sentences per decoding batch
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation, evaluation and checkpoint policy."""
+
+    out_dir: str
+    batch_tokens: int = _positive(4096)  # padded target tokens per batch
+    lr: float = field(default=1e-3, metadata={"min": 1e-9})
+    warmup_steps: int = _non_negative(0)
+    plateau_factor: float = field(default=0.5, metadata={"min": 0.01, "max_exclusive": 1.0})
+    plateau_patience: int = _non_negative(2)  # evaluations without improvement
+    min_lr: float = _non_negative(1e-5)
+    clip_norm: float = _non_negative(1.0)  # 0 disables clipping
+    label_smoothing: float = _unit_interval(0.1)
+    max_steps: int = _positive(100_000)
+    max_epochs: int = _positive(100)
+    eval_every: int = _positive(1000)
+    log_every: int = _positive(50)
+    eval_metric: Literal["bleu", "loss"] = "bleu"
+    dev_decode: Literal["greedy", "beam"] = "greedy"
+    early_stopping_patience: int = _non_negative(5)  # 0 disables early stopping
+    keep_best: int = _positive(3)
+    seed: int = 1
+    threads: int = _non_negative(0)  # 0 = torch default
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of one experiment."""
+
+    data: DataConfig
+    train: TrainConfig
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+    name: str = "experiment"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file; raise `ConfigError` on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, expected a YAML file") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+    return config_from_dict(raw, source=str(path))
+
+
+def config_from_dict(raw: Any, source: str = "<config>") -> Config:
+    """Build a validated `Config` from plain data (e.g. the copy in a checkpoint)."""
+    config = _build(Config, raw, source, prefix="")
+    _check_consistency(config, source)
+    return config
+
+
+def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        what = prefix.rstrip(".") or "top level"
+        raise ConfigError(f"{source}: {what}: expected a mapping, got {_describe(raw)}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            known = ", ".join(fields)
+            raise ConfigError(f"{source}: unknown key '{prefix}{key}' (known: {known})")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, f in fields.items():
+        key = f"{prefix}{name}"
+        if name not in raw:
+            no_default = f.default is dataclasses.MISSING
+            if no_default and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{source}: missing required key '{key}'")
+            continue
+        values[name] = _convert(hints[name], raw[name], source, key)
+        _check_range(f, values[name], source, key)
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, source: str, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, prefix=f"{key}.")
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            options = ", ".join(map(str, choices))
+            raise ConfigError(f"{source}: '{key}' must be one of {options}, got {value!r}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        (hint,) = [a for a in args if a is not type(None)]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is bool and not isinstance(value, bool):
+        raise ConfigError(f"{source}: '{key}' must be true or false, got {_describe(value)}")
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(f"{source}: '{key}' must be {hint.__name__}, got {_describe(value)}")
+    return value
+
+
+def _check_range(f: dataclasses.Field, value: Any, source: str, key: str) -> None:
+    low, high = f.metadata.get("min"), f.metadata.get("max_exclusive")
+    if value is None:
+        return
+    if low is not None and value < low:
+        raise ConfigError(f"{source}: '{key}' must be >= {low}, got {value}")
+    if high is not None and value >= high:
+        raise ConfigError(f"{source}: '{key}' must be < {high}, got {value}")
+
+
+def _check_consistency(config: Config, source: str) -> None:
+    model, tokenizer = config.model, config.tokenizer
+    if model.share_embeddings and not tokenizer.joint:
+        raise ConfigError(f"{source}: 'model.share_embeddings' needs 'tokenizer.joint: true'")
+    if model.attention == "luong_dot" and model.dec_hidden != 2 * model.enc_hidden:
+        raise ConfigError(
+            f"{source}: 'model.attention: luong_dot' needs model.dec_hidden == 2 * enc_hidden "
+            f"(got {model.dec_hidden} and {model.enc_hidden})"
+        )
+    if config.data.src_lang == config.data.tgt_lang:
+        raise ConfigError(f"{source}: 'data.src_lang' and 'data.tgt_lang' are both "
+                          f"'{config.data.src_lang}'")
+
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}" if value is not None else "nothing (null)"

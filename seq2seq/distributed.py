@@ -1,0 +1,74 @@
+"""Multi-process training on torch.distributed; every helper is a no-op in one process.
+
+`torchrun --nproc_per_node N -m seq2seq train CONFIG` sets the environment that
+`init_from_env` reads: gloo on CPU, nccl on GPU. Each rank trains on its own
+shard of every epoch's batches; only rank 0 validates and writes files, and it
+broadcasts the validation results so all ranks take the same decisions.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+import torch.distributed as torch_dist
+from torch.nn.parallel import DistributedDataParallel
+
+
+def init_from_env() -> None:
+    """Join the process group described by torchrun's environment, if any."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch_dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch_dist.init_process_group(backend)
+
+
+def shutdown() -> None:
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
+def world_size() -> int:
+    return torch_dist.get_world_size() if torch_dist.is_initialized() else 1
+
+
+def rank() -> int:
+    return torch_dist.get_rank() if torch_dist.is_initialized() else 0
+
+
+def is_rank_zero() -> bool:
+    return rank() == 0
+
+
+def wrap(model: torch.nn.Module) -> torch.nn.Module:
+    """DistributedDataParallel around `model` when running multi-process."""
+    return DistributedDataParallel(model) if world_size() > 1 else model
+
+
+def shard(batches: list) -> list:
+    """This rank's share of an epoch: every rank gets the same number of batches."""
+    n = world_size()
+    usable = len(batches) // n * n
+    return batches[rank():usable:n] if n > 1 else batches
+
+
+def sum_int(value: int) -> int:
+    if world_size() == 1:
+        return value
+    tensor = torch.tensor([value], dtype=torch.long)
+    torch_dist.all_reduce(tensor)
+    return int(tensor.item())
+
+
+def broadcast_object(obj: Any) -> Any:
+    """Rank 0's `obj` on every rank."""
+    if world_size() == 1:
+        return obj
+    holder = [obj]
+    torch_dist.broadcast_object_list(holder, src=0)
+    return holder[0]
+
+
+def barrier() -> None:
+    if world_size() > 1:
+        torch_dist.barrier()

@@ -1,0 +1,85 @@
+"""The encoder-decoder model, built from a `ModelConfig` and the vocabulary sizes."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from seq2seq.config import ModelConfig
+from seq2seq.model.decoder import Decoder, DecoderState
+from seq2seq.model.encoder import Encoder, Memory
+from seq2seq.tokenizer import BOS, PAD
+
+
+class Seq2Seq(nn.Module):
+    """Bidirectional RNN encoder + attentional RNN decoder + output projection."""
+
+    def __init__(self, config: ModelConfig, src_vocab: int, tgt_vocab: int) -> None:
+        super().__init__()
+        self.config = config
+        memory_dim = 2 * config.enc_hidden
+        out_dim = config.emb_dim if config.tie_output else config.dec_hidden
+        self.src_embed = nn.Embedding(src_vocab, config.emb_dim, padding_idx=PAD)
+        self.tgt_embed = (
+            self.src_embed if config.share_embeddings
+            else nn.Embedding(tgt_vocab, config.emb_dim, padding_idx=PAD)
+        )
+        self.encoder = Encoder(
+            config.rnn, config.emb_dim, config.enc_hidden, config.enc_layers, config.dropout,
+        )
+        self.decoder = Decoder(
+            config.rnn, config.emb_dim, memory_dim, config.dec_hidden, config.dec_layers,
+            config.attention, config.attention_dim, config.input_feeding, out_dim,
+            config.dropout,
+        )
+        self.generator = nn.Linear(out_dim, tgt_vocab, bias=False)
+        self._init_weights()
+        if config.tie_output:
+            self.generator.weight = self.tgt_embed.weight
+
+    def _init_weights(self) -> None:
+        for name, param in self.named_parameters():
+            if "embed" in name:
+                nn.init.normal_(param, std=self.config.emb_dim ** -0.5)
+                with torch.no_grad():
+                    param[PAD].zero_()
+            elif param.dim() > 1:
+                nn.init.xavier_uniform_(param)
+            else:
+                nn.init.zeros_(param)
+
+    def encode(self, src: torch.Tensor, src_len: torch.Tensor) -> tuple[Memory, DecoderState]:
+        """src (batch, src_len) ids -> memory to attend to and the initial decoder state."""
+        values, summary = self.encoder(self.src_embed(src), src_len)  # (b, s, 2h), (b, 2h)
+        keys = self.decoder.attention.project_keys(values)  # (batch, src_len, key_dim)
+        memory = Memory(values, keys, src != PAD)
+        return memory, self.decoder.init_state(summary)
+
+    def decode(
+        self, tgt_in: torch.Tensor, state: DecoderState, memory: Memory,
+    ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
+        """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab), new state,
+        attention weights (batch, tgt_len, src_len)."""
+        vectors, state, weights = self.decoder(self.tgt_embed(tgt_in), state, memory)
+        return self.generator(vectors), state, weights
+
+    def forward(
+        self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor,
+    ) -> torch.Tensor:
+        """Teacher forcing: logits (batch, tgt_len, vocab) for every target position."""
+        memory, state = self.encode(src, src_len)
+        return self.decode(tgt_in, state, memory)[0]
+
+    def step(
+        self, prev: torch.Tensor, state: DecoderState, memory: Memory,
+    ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
+        """One search step: prev (batch,) last tokens -> log-probabilities (batch, vocab)
+        with PAD and BOS excluded, new state, attention weights (batch, src_len)."""
+        logits, state, weights = self.decode(prev.unsqueeze(1), state, memory)
+        log_probs = torch.log_softmax(logits.squeeze(1).float(), dim=-1)
+        log_probs[:, PAD] = float("-inf")
+        log_probs[:, BOS] = float("-inf")
+        return log_probs, state, weights.squeeze(1)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())

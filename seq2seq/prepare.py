@@ -1,0 +1,81 @@
+"""Data preparation for an experiment: SentencePiece models and encoded corpora.
+
+Everything lands in `train.out_dir`: `tokenizer.{src,tgt}.model` and
+`cache/{train,dev}/` (see `corpus.py`). A second run reuses both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+
+from seq2seq.config import Config
+from seq2seq.corpus import EncodedCorpus, FilterRule, corpus_path, encode_corpus, read_parallel
+from seq2seq.tokenizer import Tokenizer, train_tokenizer
+
+
+@dataclass
+class PreparedData:
+    """Tokenizers, encoded train/dev corpora, and the dev text for BLEU."""
+
+    src_tok: Tokenizer
+    tgt_tok: Tokenizer
+    train: EncodedCorpus
+    dev: EncodedCorpus
+    dev_sources: list[str]
+    dev_references: list[str]
+
+
+def prepare(config: Config, log: callable = print) -> PreparedData:
+    """Train or load the tokenizers, then encode or load the train and dev corpora."""
+    data, out = config.data, Path(config.train.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train_src, train_tgt = corpus_path(data.train, data.src_lang), corpus_path(data.train,
+                                                                               data.tgt_lang)
+    dev_src, dev_tgt = corpus_path(data.dev, data.src_lang), corpus_path(data.dev, data.tgt_lang)
+    src_tok, tgt_tok = load_or_train_tokenizers(config, train_src, train_tgt, out, log)
+    train = encode_corpus(
+        train_src, train_tgt, src_tok, tgt_tok, FilterRule(data.max_len, data.max_ratio),
+        out / "cache" / "train", workers=data.encode_workers,
+    )
+    log(f"train {train_src} -> {train_tgt}: {train.stats.summary()}")
+    dev = encode_corpus(dev_src, dev_tgt, src_tok, tgt_tok, FilterRule(), out / "cache" / "dev")
+    log(f"dev {dev_src} -> {dev_tgt}: {dev.stats.summary()}")
+    dev_pairs = [(s, t) for s, t in read_parallel(dev_src, dev_tgt) if s.strip() and t.strip()]
+    return PreparedData(src_tok, tgt_tok, train, dev,
+                        [s for s, _ in dev_pairs], [t for _, t in dev_pairs])
+
+
+def load_or_train_tokenizers(
+    config: Config, train_src: Path, train_tgt: Path, out: Path, log: callable = print,
+) -> tuple[Tokenizer, Tokenizer]:
+    """SentencePiece model(s) from `out`, trained on the training corpus if absent."""
+    paths = out / "tokenizer.src.model", out / "tokenizer.tgt.model"
+    if all(p.exists() for p in paths):
+        return Tokenizer(paths[0].read_bytes()), Tokenizer(paths[1].read_bytes())
+    cfg = config.tokenizer
+    pairs = lambda: read_parallel(train_src, train_tgt)  # noqa: E731 (re-readable stream)
+    if cfg.joint:
+        joint = train_tokenizer(_both_sides(pairs()), cfg)
+        src_tok = tgt_tok = joint
+    else:
+        src_tok = train_tokenizer((s for s, _ in pairs()), cfg)
+        tgt_tok = train_tokenizer((t for _, t in pairs()), cfg)
+    for path, tok in zip(paths, (src_tok, tgt_tok)):
+        _write_atomic(path, tok.model_bytes)
+    log(f"trained {cfg.type} SentencePiece ({'joint' if cfg.joint else 'separate'}): "
+        f"{len(src_tok)} source / {len(tgt_tok)} target pieces")
+    return src_tok, tgt_tok
+
+
+def _both_sides(pairs: Iterator[tuple[str, str]]) -> Iterator[str]:
+    return chain.from_iterable(pairs)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

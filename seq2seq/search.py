@@ -1,0 +1,180 @@
+"""Search over `model.step`: greedy, sampling, and batched beam search.
+
+Every sentence in a batch is searched independently: its maximum length comes
+from its own source length, and finished sentences leave the batch (so the
+remaining ones run on smaller tensors). The result for a sentence does not
+depend on which other sentences share its batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from seq2seq.model import Seq2Seq
+from seq2seq.model.decoder import DecoderState
+from seq2seq.model.encoder import Memory
+from seq2seq.tokenizer import BOS, EOS
+
+
+@dataclass
+class Hypothesis:
+    """One output sentence: ids without BOS/EOS, and its log-probability (EOS included)."""
+
+    tokens: list[int]
+    score: float
+    normalized_score: float
+    attention: torch.Tensor | None = None  # (len(tokens) + 1, src_len), last row for EOS
+
+
+def max_lengths(src_len: torch.Tensor, ratio: float, extra: int) -> torch.Tensor:
+    """Per-sentence output limit (tokens before EOS): ceil(ratio * src_len) + extra."""
+    return torch.ceil(src_len.double() * ratio).long() + extra  # (batch,)
+
+
+def length_penalty(length: int, alpha: float) -> float:
+    """GNMT length penalty ((5 + length) / 6) ** alpha; length counts EOS."""
+    return ((5.0 + length) / 6.0) ** alpha
+
+
+@torch.no_grad()
+def sample_search(
+    model: Seq2Seq, memory: Memory, state: DecoderState, max_len: torch.Tensor,
+    temperature: float = 0.0, top_k: int = 0, return_attention: bool = False,
+) -> list[list[Hypothesis]]:
+    """Greedy search (temperature 0) or ancestral sampling (temperature > 0, optional
+    top-k). Returns one hypothesis per sentence, each in a list for symmetry with beam."""
+    batch = memory.mask.size(0)
+    sentences = torch.arange(batch)  # original index of each row still decoding
+    prev = torch.full((batch,), BOS, dtype=torch.long)
+    tokens: list[list[int]] = [[] for _ in range(batch)]
+    scores = [0.0] * batch
+    attention: list[list[torch.Tensor]] = [[] for _ in range(batch)]
+    for t in range(int(max_len.max()) + 1):
+        log_probs, state, weights = model.step(prev, state, memory)  # (rows, vocab), (rows, src)
+        _force_eos(log_probs, t >= max_len[sentences])
+        choice = _choose(log_probs, temperature, top_k)  # (rows,)
+        chosen_scores = log_probs.gather(1, choice.unsqueeze(1)).squeeze(1)
+        for row, (b, token, score) in enumerate(
+            zip(sentences.tolist(), choice.tolist(), chosen_scores.tolist())
+        ):
+            scores[b] += score
+            if token != EOS:
+                tokens[b].append(token)
+            if return_attention:
+                attention[b].append(weights[row])
+        running = choice != EOS
+        if not running.all():
+            rows = running.nonzero().squeeze(1)
+            sentences, prev = sentences[rows], choice[rows]
+            memory, state = memory.select(rows), state.select(rows)
+        else:
+            prev = choice
+        if len(sentences) == 0:
+            break
+    return [
+        [Hypothesis(tokens[b], scores[b], scores[b] / (len(tokens[b]) + 1),
+                    torch.stack(attention[b]) if return_attention else None)]
+        for b in range(batch)
+    ]
+
+
+def _force_eos(log_probs: torch.Tensor, at_limit: torch.Tensor) -> None:
+    """Rows that reached their length limit may only produce EOS. log_probs (rows, vocab)."""
+    if at_limit.any():
+        eos = log_probs[at_limit, EOS]
+        log_probs[at_limit] = float("-inf")
+        log_probs[at_limit, EOS] = eos
+
+
+def _choose(log_probs: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
+    if temperature <= 0:
+        return log_probs.argmax(dim=-1)
+    logits = log_probs / temperature
+    if top_k > 0:
+        kth = logits.topk(min(top_k, logits.size(-1)), dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    return torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(1)
+
+
+@torch.no_grad()
+def beam_search(
+    model: Seq2Seq, memory: Memory, state: DecoderState, max_len: torch.Tensor,
+    beam_size: int, alpha: float = 0.6, nbest: int = 1, return_attention: bool = False,
+) -> list[list[Hypothesis]]:
+    """Batched beam search with GNMT length normalisation.
+
+    A sentence is finished when `beam_size` hypotheses have ended with EOS, or at
+    its length limit; its rows then leave the batch. Returns the `nbest` best
+    hypotheses per sentence, best first, by normalised score.
+    """
+    batch, k = memory.mask.size(0), beam_size
+    rows = torch.arange(batch).repeat_interleave(k)
+    memory, state = memory.select(rows), state.select(rows)
+    sentences = torch.arange(batch)  # original index of each sentence still searching
+    scores = torch.full((batch, k), float("-inf"))  # (sentences, beam)
+    scores[:, 0] = 0.0
+    history = torch.zeros(batch * k, 0, dtype=torch.long)  # (sentences*beam, t)
+    attn_history = torch.zeros(batch * k, 0, memory.mask.size(1))  # (sentences*beam, t, src)
+    prev = torch.full((batch * k,), BOS, dtype=torch.long)
+    finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+    for t in range(int(max_len.max()) + 1):
+        log_probs, state, weights = model.step(prev, state, memory)  # (rows, vocab)
+        n, vocab = len(sentences), log_probs.size(-1)
+        at_limit = t >= max_len[sentences]  # (sentences,)
+        _force_eos(log_probs, at_limit.repeat_interleave(k))
+        candidates = (scores.unsqueeze(-1) + log_probs.view(n, k, vocab)).view(n, k * vocab)
+        top_scores, top_ids = candidates.topk(2 * k, dim=1)  # (sentences, 2*beam)
+        origin, token = top_ids // vocab, top_ids % vocab
+        origin_rows = origin + (torch.arange(n) * k).unsqueeze(1)  # (sentences, 2*beam)
+        if return_attention:
+            attn_history = torch.cat([attn_history, weights.unsqueeze(1)], dim=1)
+        ended = (token == EOS) & (torch.arange(2 * k) < k) & top_scores.isfinite()
+        for i, j in ended.nonzero().tolist():
+            row = int(origin_rows[i, j])
+            score = float(top_scores[i, j])
+            length = history.size(1) + 1
+            finished[int(sentences[i])].append(Hypothesis(
+                history[row].tolist(), score, score / length_penalty(length, alpha),
+                attn_history[row].clone() if return_attention else None,
+            ))
+        # The best `k` candidates that did not end continue; EOS ones sort last.
+        order = ((token == EOS).long() * 2 * k + torch.arange(2 * k)).argsort(dim=1)[:, :k]
+        scores = top_scores.gather(1, order)  # (sentences, beam)
+        next_rows = origin_rows.gather(1, order).view(-1)  # (sentences*beam,)
+        next_tokens = token.gather(1, order).view(-1)
+        done = torch.tensor([len(finished[b]) >= k for b in sentences.tolist()]) | at_limit
+        if done.all():
+            break
+        if done.any():  # memory rows are equal within a sentence: select only on drops
+            keep = (~done).repeat_interleave(k)
+            next_rows, next_tokens = next_rows[keep], next_tokens[keep]
+            sentences, scores = sentences[~done], scores[~done]
+            kept = (~done).nonzero() * k + torch.arange(k)  # (kept sentences, beam)
+            memory = memory.select(kept.view(-1))
+        history = torch.cat([history[next_rows], next_tokens.unsqueeze(1)], dim=1)
+        if return_attention:
+            attn_history = attn_history[next_rows]
+        state, prev = state.select(next_rows), next_tokens
+    return [
+        sorted(hyps, key=lambda h: h.normalized_score, reverse=True)[:nbest]
+        for hyps in finished
+    ]
+
+
+def search(
+    model: Seq2Seq, src: torch.Tensor, src_len: torch.Tensor, method: str, *,
+    beam_size: int = 5, alpha: float = 0.6, nbest: int = 1, max_len_ratio: float = 2.0,
+    max_len_extra: int = 10, temperature: float = 1.0, top_k: int = 0,
+    return_attention: bool = False,
+) -> list[list[Hypothesis]]:
+    """Encode a padded source batch and search with `method` (greedy, beam, sample)."""
+    memory, state = model.encode(src, src_len)
+    limits = max_lengths(src_len, max_len_ratio, max_len_extra)
+    if method == "beam":
+        return beam_search(model, memory, state, limits, beam_size, alpha, nbest,
+                           return_attention)
+    temperature = 0.0 if method == "greedy" else temperature
+    return sample_search(model, memory, state, limits, temperature, top_k, return_attention)
+

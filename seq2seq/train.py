@@ -1,0 +1,327 @@
+"""Training loop: loss, optimiser and schedule, validation, early stopping, checkpoints.
+
+`train(config)` runs an experiment into `train.out_dir`:
+  last.pt              full state for `--resume` (model, optimiser, schedule, RNG, data position)
+  best-stepN.pt        the best `keep_best` models by the dev metric (weights + config)
+  best.pt              the best of those
+  metrics.jsonl        one JSON object per log/eval event
+Every checkpoint alone can translate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from seq2seq import distributed as dist
+from seq2seq.batching import collate, epoch_batches
+from seq2seq.checkpoint import load_checkpoint, save_checkpoint
+from seq2seq.config import Config
+from seq2seq.corpus import EncodedCorpus
+from seq2seq.metrics import bleu
+from seq2seq.model import Seq2Seq
+from seq2seq.prepare import PreparedData, prepare
+from seq2seq.tokenizer import PAD
+from seq2seq.translate import Translator
+
+
+class TrainError(RuntimeError):
+    """A problem found before or during training; one line for the user."""
+
+
+@dataclass
+class TrainState:
+    """Progress that `--resume` restores besides weights, optimiser and RNG."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0  # batches of `epoch` already trained on
+    lr_scale: float = 1.0  # reduce-on-plateau factor so far
+    best_score: float | None = None  # higher is better (BLEU, or -loss)
+    evals_without_improvement: int = 0
+    plateau_count: int = 0
+    kept: list[list] = field(default_factory=list)  # [[score, step], ...] of best-stepN.pt
+    finished: bool = False
+
+
+class GracefulStop:
+    """SIGINT/SIGTERM set a flag; the loop saves a checkpoint and stops."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT,
+                                                                      signal.SIGTERM)}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    def restore(self) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+
+def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
+    """Train the experiment described by `config`; returns the final progress."""
+    rank_zero = dist.is_rank_zero()
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True) if rank_zero else None)
+    out = Path(config.train.out_dir)
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
+    _check_out_dir(out, resume)
+    data = prepare(config, log)
+    torch.manual_seed(config.train.seed)
+    random.seed(config.train.seed)
+    model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
+    state = TrainState()
+    if resume:
+        state = _restore(out / "last.pt", model, optimizer)
+        log(f"resumed from {out / 'last.pt'} at step {state.step}")
+    _check_disk_space(out, model, config.train.keep_best)
+    log(f"model: {model.num_parameters():,} parameters; {len(data.train):,} training pairs")
+    trainer = _Trainer(config, data, model, dist.wrap(model), optimizer, state, log)
+    trainer.run()
+    return trainer.state
+
+
+def _check_out_dir(out: Path, resume: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise TrainError(f"{out}: train.out_dir exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{dist.rank()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as e:
+        raise TrainError(f"{out}: train.out_dir is not writable ({e.strerror})") from None
+    last = out / "last.pt"
+    if resume and not last.exists():
+        raise TrainError(f"{last}: nothing to resume (no checkpoint there)")
+    if not resume and last.exists():
+        raise TrainError(f"{last} exists: pass --resume to continue that run, "
+                         "or set another train.out_dir")
+
+
+def _check_disk_space(out: Path, model: Seq2Seq, keep_best: int) -> None:
+    full_checkpoint = model.num_parameters() * 4 * 3  # weights + two Adam moments
+    needed = full_checkpoint * 2 + model.num_parameters() * 4 * (keep_best + 2)
+    free = shutil.disk_usage(out).free
+    if free < needed:
+        raise TrainError(f"{out}: {free / 1e6:.0f} MB free, checkpoints need about "
+                         f"{needed / 1e6:.0f} MB")
+
+
+def _restore(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> TrainState:
+    payload = load_checkpoint(path)
+    if "train_state" not in payload:
+        raise TrainError(f"{path}: holds no training state to resume from")
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    torch.set_rng_state(payload["rng"]["torch"])
+    random.setstate(payload["rng"]["python"])
+    return TrainState(**payload["train_state"])
+
+
+class _Trainer:
+    """The loop and its bookkeeping; one instance per `train` call."""
+
+    def __init__(self, config: Config, data: PreparedData, model: Seq2Seq,
+                 ddp_model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 state: TrainState, log: Any) -> None:
+        self.config, self.cfg, self.data = config, config.train, data
+        self.model, self.ddp_model, self.optimizer = model, ddp_model, optimizer
+        self.state, self.log = state, log
+        self.out = Path(self.cfg.out_dir)
+        self.rank_zero = dist.is_rank_zero()
+        self.stop = GracefulStop()
+        self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
+
+    def run(self) -> None:
+        cfg, state = self.cfg, self.state
+        bar = tqdm(total=cfg.max_steps, initial=state.step, disable=None if self.rank_zero
+                   else True, dynamic_ncols=True, desc="train")
+        try:
+            while not self._should_stop():
+                batches = self._epoch_batches()
+                while state.batch_in_epoch < len(batches) and not self._should_stop():
+                    batch_indices = batches[state.batch_in_epoch]
+                    loss, tokens = self._train_step(batch_indices)
+                    state.step += 1
+                    state.batch_in_epoch += 1
+                    self._after_step(loss, tokens, bar)
+                if state.batch_in_epoch >= len(batches):
+                    state.epoch, state.batch_in_epoch = state.epoch + 1, 0
+            if not self.stop.requested:
+                state.finished = True
+                if state.step % cfg.eval_every:  # final state not evaluated yet
+                    self._evaluate_and_checkpoint()
+                else:
+                    self._save_last()
+            else:
+                self._save_last()
+                self.log(f"stopped by signal at step {state.step}; checkpoint "
+                         f"{self.out / 'last.pt'} (continue with --resume)")
+        finally:
+            bar.close()
+            self.stop.restore()
+
+    def _should_stop(self) -> bool:
+        s, cfg = self.state, self.cfg
+        return (self.stop.requested or s.finished or s.step >= cfg.max_steps
+                or s.epoch >= cfg.max_epochs or self._early_stopped())
+
+    def _early_stopped(self) -> bool:
+        patience = self.cfg.early_stopping_patience
+        return patience > 0 and self.state.evals_without_improvement >= patience
+
+    def _epoch_batches(self) -> list:
+        train = self.data.train
+        batches = epoch_batches(train.src_lengths, train.tgt_lengths, self.cfg.batch_tokens,
+                                self.cfg.seed, self.state.epoch)
+        return dist.shard(batches)
+
+    def _lr(self) -> float:
+        warmup = self.cfg.warmup_steps
+        ramp = min(1.0, (self.state.step + 1) / warmup) if warmup else 1.0
+        return max(self.cfg.lr * self.state.lr_scale, self.cfg.min_lr) * ramp
+
+    def _train_step(self, indices: Any) -> tuple[float, int]:
+        self.ddp_model.train()
+        batch = collate(self.data.train, indices)
+        logits = self.ddp_model(batch.src, batch.src_len, batch.tgt_in)  # (b, t, vocab)
+        loss_sum = F.cross_entropy(
+            logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD,
+            label_smoothing=self.cfg.label_smoothing, reduction="sum",
+        )
+        tokens = batch.target_tokens
+        global_tokens = dist.sum_int(tokens)
+        (loss_sum * dist.world_size() / global_tokens).backward()  # DDP averages over ranks
+        if self.cfg.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_norm)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._lr()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss_sum.item() / tokens, tokens
+
+    def _after_step(self, loss: float, tokens: int, bar: tqdm) -> None:
+        w, step = self.window, self.state.step
+        w["loss"] += loss * tokens
+        w["tokens"] += tokens
+        w["steps"] += 1
+        bar.update(1)
+        if step % self.cfg.log_every == 0 or step % self.cfg.eval_every == 0:
+            elapsed = time.perf_counter() - w["start"]
+            entry = {"step": step, "epoch": self.state.epoch, "train_loss": w["loss"] / w["tokens"],
+                     "tokens_per_s": w["tokens"] * dist.world_size() / max(elapsed, 1e-9),
+                     "lr": self._lr()}
+            bar.set_postfix(loss=f"{entry['train_loss']:.3f}",
+                            tok_s=f"{entry['tokens_per_s']:.0f}", lr=f"{entry['lr']:.2e}")
+            self._write_metrics("train", entry)
+            self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
+        if step % self.cfg.eval_every == 0:
+            self._evaluate_and_checkpoint()
+            self.window["start"] = time.perf_counter()
+
+    def _evaluate_and_checkpoint(self) -> None:
+        """Dev loss and BLEU on rank 0; every rank applies the same decisions."""
+        metrics = self._validate() if self.rank_zero else {}
+        metrics = dist.broadcast_object(metrics)
+        score = metrics["bleu"] if self.cfg.eval_metric == "bleu" else -metrics["loss"]
+        improved = self._update_schedule(score)
+        self.log(f"step {self.state.step}: dev loss {metrics['loss']:.3f} ppl "
+                 f"{metrics['ppl']:.2f} BLEU {metrics['bleu']:.2f}"
+                 f"{' (best)' if improved else ''} lr {self._lr():.2e}")
+        self._write_metrics("dev", {"step": self.state.step, **metrics, "improved": improved})
+        if self.rank_zero:
+            self._keep_best(score)
+            self._save_last()
+        dist.barrier()
+
+    def _update_schedule(self, score: float) -> bool:
+        s = self.state
+        improved = s.best_score is None or score > s.best_score
+        if improved:
+            s.best_score, s.evals_without_improvement, s.plateau_count = score, 0, 0
+            return True
+        s.evals_without_improvement += 1
+        s.plateau_count += 1
+        if s.plateau_count > self.cfg.plateau_patience:
+            s.lr_scale *= self.cfg.plateau_factor
+            s.plateau_count = 0
+        return False
+
+    @torch.no_grad()
+    def _validate(self) -> dict[str, float]:
+        loss = dev_loss(self.model, self.data.dev, self.cfg.batch_tokens)
+        decode = dataclasses.replace(self.config.decode, method=self.cfg.dev_decode, nbest=1)
+        translator = Translator(self.model, self.data.src_tok, self.data.tgt_tok, decode)
+        hypotheses = translator.translate(self.data.dev_sources)
+        return {"loss": loss, "ppl": math.exp(min(loss, 50.0)),
+                "bleu": bleu(hypotheses, self.data.dev_references)}
+
+    def _payload(self, with_train_state: bool) -> dict[str, Any]:
+        payload = {
+            "config": self.config.to_dict(),
+            "tokenizers": {"src": self.data.src_tok.model_bytes,
+                           "tgt": self.data.tgt_tok.model_bytes},
+            "model": self.model.state_dict(),
+            "step": self.state.step,
+        }
+        if with_train_state:
+            payload["optimizer"] = self.optimizer.state_dict()
+            payload["train_state"] = dataclasses.asdict(self.state)
+            payload["rng"] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+        return payload
+
+    def _save_last(self) -> None:
+        if self.rank_zero:
+            save_checkpoint(self.out / "last.pt", self._payload(with_train_state=True))
+
+    def _keep_best(self, score: float) -> None:
+        kept, k = self.state.kept, self.cfg.keep_best
+        if len(kept) >= k and score <= min(s for s, _ in kept):
+            return
+        payload = self._payload(with_train_state=False)
+        save_checkpoint(self.out / f"best-step{self.state.step}.pt", payload)
+        kept.append([score, self.state.step])
+        kept.sort(key=lambda entry: -entry[0])
+        for _, step in kept[k:]:
+            (self.out / f"best-step{step}.pt").unlink(missing_ok=True)
+        del kept[k:]
+        if kept[0][1] == self.state.step:
+            save_checkpoint(self.out / "best.pt", payload)
+
+    def _write_metrics(self, kind: str, entry: dict[str, Any]) -> None:
+        if self.rank_zero:
+            with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps({"kind": kind, **entry}) + "\n")
+
+
+@torch.no_grad()
+def dev_loss(model: Seq2Seq, corpus: EncodedCorpus, batch_tokens: int) -> float:
+    """Mean per-token negative log-likelihood (no label smoothing) over a corpus."""
+    model.eval()
+    total, tokens = 0.0, 0
+    batches = epoch_batches(corpus.src_lengths, corpus.tgt_lengths, batch_tokens, 0, 0,
+                            shuffle=False)
+    for indices in batches:
+        batch = collate(corpus, indices)
+        logits = model(batch.src, batch.src_len, batch.tgt_in)
+        total += float(F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(),
+                                       ignore_index=PAD, reduction="sum"))
+        tokens += batch.target_tokens
+    return total / max(tokens, 1)

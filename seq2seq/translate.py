@@ -1,0 +1,147 @@
+"""`Translator`: a checkpoint's model and tokenizers behind text in, text out.
+
+It batches sentences by length, searches, and restores the input order; an
+empty line gives an empty translation. `score` is forced decoding: the model's
+log-probability of given targets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seq2seq.batching import pad_sequences
+from seq2seq.checkpoint import load_checkpoint
+from seq2seq.config import Config, DecodeConfig, config_from_dict
+from seq2seq.model import Seq2Seq
+from seq2seq.search import Hypothesis, search
+from seq2seq.tokenizer import BOS, EOS, PAD, Tokenizer
+
+
+@dataclass
+class Translation:
+    """One output of `Translator.translate_full`."""
+
+    text: str
+    score: float
+    normalized_score: float
+    src_pieces: list[str]
+    tgt_pieces: list[str]
+    attention: torch.Tensor | None  # (len(tgt_pieces) + 1, len(src_pieces)), last row EOS
+
+
+@dataclass
+class ForcedScore:
+    """Log-probability of a given target under the model (natural log)."""
+
+    total: float
+    tokens: int  # target pieces + EOS
+    per_token: list[float]
+
+    @property
+    def normalized(self) -> float:
+        return self.total / self.tokens
+
+
+class Translator:
+    """Translate and score text with one model."""
+
+    def __init__(self, model: Seq2Seq, src_tok: Tokenizer, tgt_tok: Tokenizer,
+                 decode: DecodeConfig) -> None:
+        self.model = model.eval()
+        self.src_tok, self.tgt_tok, self.decode = src_tok, tgt_tok, decode
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **decode_overrides: Any) -> Translator:
+        """Everything needed comes from the checkpoint; overrides change search settings."""
+        payload = load_checkpoint(path)
+        config = config_from_dict(payload["config"], source=f"{path} (stored config)")
+        return cls.from_payload(payload, config, **decode_overrides)
+
+    @classmethod
+    def from_payload(cls, payload: dict, config: Config, **decode_overrides: Any) -> Translator:
+        src_tok = Tokenizer(payload["tokenizers"]["src"])
+        tgt_tok = Tokenizer(payload["tokenizers"]["tgt"])
+        model = Seq2Seq(config.model, len(src_tok), len(tgt_tok))
+        model.load_state_dict(payload["model"])
+        overrides = {k: v for k, v in decode_overrides.items() if v is not None}
+        return cls(model, src_tok, tgt_tok, dataclasses.replace(config.decode, **overrides))
+
+    def search_ids(self, sources: list[list[int]], return_attention: bool = False
+                   ) -> list[list[Hypothesis]]:
+        """Search every source id sequence; empty ones get one empty hypothesis."""
+        d = self.decode
+        results: list[list[Hypothesis]] = [[Hypothesis([], 0.0, 0.0)] for _ in sources]
+        order = sorted((i for i, s in enumerate(sources) if len(s)), key=lambda i: len(sources[i]))
+        for start in range(0, len(order), d.batch_size):
+            chunk = order[start:start + d.batch_size]
+            src, src_len = pad_sequences([sources[i] for i in chunk])
+            hyps = search(
+                self.model, src, src_len, d.method, beam_size=d.beam_size, alpha=d.alpha,
+                nbest=d.nbest, max_len_ratio=d.max_len_ratio, max_len_extra=d.max_len_extra,
+                temperature=d.temperature, top_k=d.top_k, return_attention=return_attention,
+            )
+            for i, h in zip(chunk, hyps):
+                results[i] = h
+        return results
+
+    def translate(self, lines: list[str]) -> list[str]:
+        """Best translation of each line, detokenised."""
+        return [nbest[0].text for nbest in self.translate_full(lines)]
+
+    def translate_full(self, lines: list[str], return_attention: bool = False
+                       ) -> list[list[Translation]]:
+        """n-best translations with scores, pieces and (optionally) attention."""
+        sources = self.src_tok.encode_batch([line.strip() for line in lines])
+        hyps = self.search_ids(sources, return_attention)
+        return [[self._translation(src, h) for h in nbest] for src, nbest in zip(sources, hyps)]
+
+    def _translation(self, src: list[int], hyp: Hypothesis) -> Translation:
+        attention = None if hyp.attention is None else hyp.attention[:, :len(src)]
+        return Translation(
+            self.tgt_tok.decode(hyp.tokens), hyp.score, hyp.normalized_score,
+            self.src_tok.pieces(src), self.tgt_tok.pieces(hyp.tokens), attention,
+        )
+
+    def translate_stream(self, lines: Iterable[str], chunk: int = 1000,
+                         return_attention: bool = False) -> Iterator[list[Translation]]:
+        """Translate an unbounded stream in chunks; memory stays bounded."""
+        lines = iter(lines)
+        while block := list(islice(lines, chunk)):
+            yield from self.translate_full(block, return_attention)
+
+    @torch.no_grad()
+    def score(self, sources: list[str], targets: list[str]) -> list[ForcedScore]:
+        """Forced decoding: log P(target | source) for each pair, batched by length."""
+        if len(sources) != len(targets):
+            raise ValueError(f"{len(sources)} sources but {len(targets)} targets")
+        src_ids = self.src_tok.encode_batch([s.strip() for s in sources])
+        tgt_ids = self.tgt_tok.encode_batch([t.strip() for t in targets])
+        results: list[ForcedScore | None] = [None] * len(sources)
+        order = sorted(range(len(sources)), key=lambda i: len(src_ids[i]))
+        for start in range(0, len(order), self.decode.batch_size):
+            chunk = order[start:start + self.decode.batch_size]
+            scores = self._score_batch([src_ids[i] for i in chunk], [tgt_ids[i] for i in chunk])
+            for i, s in zip(chunk, scores):
+                results[i] = s
+        return results  # type: ignore[return-value]
+
+    def _score_batch(self, sources: list[list[int]], targets: list[list[int]]
+                     ) -> list[ForcedScore]:
+        src, src_len = pad_sequences([s or [EOS] for s in sources])  # empty source: lone EOS
+        tgt_in, _ = pad_sequences(targets, prefix=BOS)
+        tgt_out, tgt_len = pad_sequences(targets, suffix=EOS)
+        logits = self.model(src, src_len, tgt_in)  # (batch, tgt_len, vocab)
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        picked = log_probs.gather(2, tgt_out.unsqueeze(2)).squeeze(2)  # (batch, tgt_len)
+        picked = picked.masked_fill(tgt_out == PAD, 0.0)
+        return [
+            ForcedScore(float(row[:n].sum()), int(n), row[:n].tolist())
+            for row, n in zip(picked, tgt_len.tolist())
+        ]
