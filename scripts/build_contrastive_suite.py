@@ -18,7 +18,8 @@ sentence differs from the reference in exactly one whitespace token.
   adjective    hard adjectives (-ý/-á/-é, and -í when the -ý form occurs in the
                reference file) directly before a sentence-initial subject noun
                from a built-in list of common nouns, when the ending matches
-               the noun (Malá dívka -> Malý dívka).
+               the noun (Malá dívka -> Malý dívka); který-forms are left to
+               rel_pronoun.
 --lang de
   rel_pronoun  der/die/das after a comma that follows a capitalised word, not
                followed by a capitalised word, with a verb-final clause
@@ -185,7 +186,7 @@ def cs_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
         after_prep = (i >= 2 and words[i - 1].lower() in CS_PREPOSITIONS
                       and tokens[i - 2].endswith(",") and tokens[i - 1] == words[i - 1])
         new = cs_rel_replacement(form)
-        if (after_comma or after_prep) and new and tokens[i - 1] != "," + word:
+        if (after_comma or after_prep) and new:
             swaps.append(Swap(i, new, "rel_pronoun"))
     return swaps
 
@@ -221,7 +222,7 @@ CS_ADJ_SWAP = {"ý": "á", "á": "ý", "é": "á", "í": "á"}
 def cs_is_hard_adj(word: str, ending: str, vocab: set[str]) -> bool:
     """Does `word` look like a hard adjective with this nominative ending?"""
     w = word.lower()
-    if not (w.isalpha() and len(w) >= 4 and w.endswith(ending)):
+    if not (w.isalpha() and len(w) >= 4 and w.endswith(ending)) or w in CS_REL_READINGS:
         return False
     if ending == "í":  # soft adjectives end in -í in every gender: need -ý evidence
         return w[:-1] + "ý" in vocab
@@ -270,23 +271,39 @@ def de_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
             continue
         if not (tokens[i - 1].endswith(",") and is_capitalised(words[i - 1])):
             continue
-        if not is_lower_word(words[i + 1]):
+        if not is_lower_word(words[i + 1]) or de_starts_noun_phrase(words, i + 1):
             continue
         if de_clause_is_verb_final(tokens, words, i):
             swaps.append(Swap(i, DE_REL_SWAP[form], "rel_pronoun"))
     return swaps
 
 
+DE_DETERMINERS = frozenset(
+    "ein eine einen einem einer eines der die das den dem des kein keine keinen keinem "
+    "sein seine seinen seinem ihr ihre ihren ihrem".split())
+
+
+def de_starts_noun_phrase(words: Sequence[str], k: int) -> bool:
+    """Is words[k] an adjective of a noun phrase "die kleinen Kinder ..." (not a
+    relative clause "die einen Hund ...")?"""
+    return (k + 1 < len(words) and words[k] not in DE_DETERMINERS
+            and words[k].endswith(("e", "en")) and is_capitalised(words[k + 1]))
+
+
 def de_clause_is_verb_final(tokens: Sequence[str], words: Sequence[str], start: int) -> bool:
     """Does the clause from `start` end (at , . etc. or line end) in a lower-case word?"""
     for j in range(start + 1, len(tokens)):
         if tokens[j][-1:] in DE_CLAUSE_END or j == len(tokens) - 1:
-            return j > start + 1 and is_lower_word(words[j])
+            return is_lower_word(words[j])
     return False
 
 
+def _is_noun_token(token: str, word: str) -> bool:
+    return is_capitalised(word) and word[0].isalpha() and token.startswith(word)
+
+
 def de_np_swaps(tokens: Sequence[str]) -> list[Swap]:
-    """Indefinite article (+ one adjective) + noun: article and adjective swaps."""
+    """Indefinite article (+ adjectives) + noun: article and adjective swaps."""
     words = cores(tokens)
     swaps = []
     for i in range(len(tokens) - 1):
@@ -294,22 +311,23 @@ def de_np_swaps(tokens: Sequence[str]) -> list[Swap]:
         if art not in DE_ARTICLES or tokens[i] != words[i]:
             continue
         endings, wrong_art, wrong_end = DE_ARTICLES[art]
-        nxt = words[i + 1]
-        if is_capitalised(nxt) and nxt[0].isalpha() and tokens[i + 1].startswith(nxt):
+        if _is_noun_token(tokens[i + 1], words[i + 1]):
             swaps.append(Swap(i, wrong_art, "article"))
             continue
-        if i + 2 >= len(tokens) or tokens[i + 1] != nxt or not is_lower_word(nxt):
-            continue
-        if not (is_capitalised(words[i + 2]) and words[i + 2][0].isalpha()
-                and tokens[i + 2].startswith(words[i + 2])):
-            continue
-        ending = next((e for e in endings if nxt.endswith(e) and len(nxt) - len(e) >= 3),
+        adj = words[i + 1]
+        ending = next((e for e in endings if adj.endswith(e) and len(adj) - len(e) >= 3),
                       None)
-        if ending is None:
+        if ending is None or tokens[i + 1] != adj or not is_lower_word(adj):
+            continue
+        j = i + 2  # further adjectives with the same ending may follow
+        while j < len(tokens) and tokens[j] == words[j] and is_lower_word(words[j]) \
+                and words[j].endswith(ending) and len(words[j]) - len(ending) >= 3:
+            j += 1
+        if j >= len(tokens) or not _is_noun_token(tokens[j], words[j]):
             continue
         swaps.append(Swap(i, wrong_art, "article"))
         new_end = DE_ADJ_SWAP_EIN[ending] if art == "ein" else wrong_end
-        swaps.append(Swap(i + 1, nxt[:-len(ending)] + new_end, "adjective"))
+        swaps.append(Swap(i + 1, adj[:-len(ending)] + new_end, "adjective"))
     return swaps
 
 

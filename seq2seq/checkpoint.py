@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,13 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         raise CheckpointError(f"{path}: is a directory, expected a checkpoint file")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about foreign pickles: the error says it
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise CheckpointError(
-            f"{path}: refused to load: it holds objects other than tensors and plain data "
-            "(a checkpoint must not be able to run code)"
+            f"{path}: refused to load: holds something other than tensors and plain data "
+            "(damaged, or objects that could run code)"
         ) from None
     except Exception as e:  # noqa: BLE001 (torch raises many types on damaged files)
         first = (str(e).strip().splitlines() or [""])[0][:120]

@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from seq2seq.config import Config
-from seq2seq.corpus import EncodedCorpus, FilterRule, corpus_path, encode_corpus, read_parallel
-from seq2seq.tokenizer import Tokenizer, train_tokenizer
+from seq2seq.config import Config, ConfigError
+from seq2seq.corpus import (
+    CorpusError,
+    EncodedCorpus,
+    FilterRule,
+    corpus_path,
+    encode_corpus,
+    read_parallel,
+)
+from seq2seq.tokenizer import Tokenizer, TokenizerError, train_tokenizer
 
 
 @dataclass
@@ -32,7 +39,7 @@ class PreparedData:
 def prepare(config: Config, log: callable = print) -> PreparedData:
     """Train or load the tokenizers, then encode or load the train and dev corpora."""
     data, out = config.data, Path(config.train.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out)
     train_src, train_tgt = corpus_path(data.train, data.src_lang), corpus_path(data.train,
                                                                                data.tgt_lang)
     dev_src, dev_tgt = corpus_path(data.dev, data.src_lang), corpus_path(data.dev, data.tgt_lang)
@@ -49,6 +56,14 @@ def prepare(config: Config, log: callable = print) -> PreparedData:
                         [s for s, _ in dev_pairs], [t for _, t in dev_pairs])
 
 
+def make_out_dir(out: Path) -> None:
+    """Create `train.out_dir` and its parents; `ConfigError` if that is impossible."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{out}: cannot create train.out_dir ({e.strerror or e})") from None
+
+
 def load_or_train_tokenizers(
     config: Config, train_src: Path, train_tgt: Path, out: Path, log: callable = print,
 ) -> tuple[Tokenizer, Tokenizer]:
@@ -58,12 +73,15 @@ def load_or_train_tokenizers(
         return Tokenizer(paths[0].read_bytes()), Tokenizer(paths[1].read_bytes())
     cfg = config.tokenizer
     pairs = lambda: read_parallel(train_src, train_tgt)  # noqa: E731 (re-readable stream)
-    if cfg.joint:
-        joint = train_tokenizer(_both_sides(pairs()), cfg)
-        src_tok = tgt_tok = joint
-    else:
-        src_tok = train_tokenizer((s for s, _ in pairs()), cfg)
-        tgt_tok = train_tokenizer((t for _, t in pairs()), cfg)
+    try:
+        if cfg.joint:
+            joint = train_tokenizer(_both_sides(pairs()), cfg)
+            src_tok = tgt_tok = joint
+        else:
+            src_tok = train_tokenizer((s for s, _ in pairs()), cfg)
+            tgt_tok = train_tokenizer((t for _, t in pairs()), cfg)
+    except TokenizerError as e:
+        raise CorpusError(f"{train_src}, {train_tgt}: {e}") from None
     for path, tok in zip(paths, (src_tok, tgt_tok)):
         _write_atomic(path, tok.model_bytes)
     log(f"trained {cfg.type} SentencePiece ({'joint' if cfg.joint else 'separate'}): "

@@ -17,6 +17,10 @@ from seq2seq.config import TokenizerConfig
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 
 
+class TokenizerError(ValueError):
+    """SentencePiece cannot be trained on the given sentences (e.g. there are none)."""
+
+
 class Tokenizer:
     """Text <-> subword ids with one SentencePiece model."""
 
@@ -39,7 +43,8 @@ class Tokenizer:
                                nbest_size=-1)
 
     def decode(self, ids: Iterable[int]) -> str:
-        return self._sp.decode([i for i in ids if i > EOS])
+        """Text of the ids; special ids and unknowns are dropped, whitespace single."""
+        return " ".join(self._sp.decode([i for i in ids if i > EOS]).split())
 
     def pieces(self, ids: Iterable[int]) -> list[str]:
         return [self._sp.id_to_piece(int(i)) for i in ids]
@@ -48,8 +53,20 @@ class Tokenizer:
 def train_tokenizer(sentences: Iterable[str], config: TokenizerConfig) -> Tokenizer:
     """Train a SentencePiece model on `sentences` in memory and return it."""
     model = io.BytesIO()
+    feed = _Feed(sentences)
+    try:
+        _train_sentencepiece(feed, model, config)
+    except RuntimeError:
+        feed.check()  # the C++ trainer hides why its input failed: say it
+        raise
+    feed.check()
+    return Tokenizer(model.getvalue())
+
+
+def _train_sentencepiece(sentences: Iterator[str], model: io.BytesIO,
+                         config: TokenizerConfig) -> None:
     spm.SentencePieceTrainer.train(
-        sentence_iterator=_non_empty(sentences),
+        sentence_iterator=sentences,
         model_writer=model,
         model_type=config.type,
         vocab_size=config.vocab_size,
@@ -61,8 +78,34 @@ def train_tokenizer(sentences: Iterable[str], config: TokenizerConfig) -> Tokeni
         num_threads=2,
         minloglevel=2,
     )
-    return Tokenizer(model.getvalue())
 
 
-def _non_empty(sentences: Iterable[str]) -> Iterator[str]:
-    return (s for s in sentences if s.strip())
+class _Feed:
+    """The non-empty sentences of an iterable, counted; an exception raised while
+    reading them ends the stream and is kept, so it can reach the caller intact."""
+
+    def __init__(self, sentences: Iterable[str]) -> None:
+        self._sentences = (s for s in sentences if s.strip())
+        self.count = 0
+        self.error: Exception | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            sentence = next(self._sentences)
+        except StopIteration:
+            raise
+        except Exception as e:  # noqa: BLE001 (re-raised by `check`)
+            self.error = e
+            raise StopIteration from None
+        self.count += 1
+        return sentence
+
+    def check(self) -> None:
+        """Raise the reader's exception, or `TokenizerError` if there was no sentence."""
+        if self.error is not None:
+            raise self.error
+        if self.count == 0:
+            raise TokenizerError("no non-empty lines to train SentencePiece on")

@@ -33,7 +33,7 @@ from seq2seq.config import Config
 from seq2seq.corpus import EncodedCorpus
 from seq2seq.metrics import bleu
 from seq2seq.model import Seq2Seq
-from seq2seq.prepare import PreparedData, prepare
+from seq2seq.prepare import PreparedData, make_out_dir, prepare
 from seq2seq.tokenizer import PAD
 from seq2seq.translate import Translator
 
@@ -54,7 +54,6 @@ class TrainState:
     evals_without_improvement: int = 0
     plateau_count: int = 0
     kept: list[list] = field(default_factory=list)  # [[score, step], ...] of best-stepN.pt
-    finished: bool = False
 
 
 class GracefulStop:
@@ -100,8 +99,8 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
 def _check_out_dir(out: Path, resume: bool) -> None:
     if out.exists() and not out.is_dir():
         raise TrainError(f"{out}: train.out_dir exists and is not a directory")
+    make_out_dir(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{dist.rank()}"
         probe.write_bytes(b"ok")
         probe.unlink()
@@ -128,11 +127,16 @@ def _restore(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> Tr
     payload = load_checkpoint(path)
     if "train_state" not in payload:
         raise TrainError(f"{path}: holds no training state to resume from")
-    model.load_state_dict(payload["model"])
-    optimizer.load_state_dict(payload["optimizer"])
-    torch.set_rng_state(payload["rng"]["torch"])
-    random.setstate(payload["rng"]["python"])
-    return TrainState(**payload["train_state"])
+    try:
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        torch.set_rng_state(payload["rng"]["torch"])
+        random.setstate(payload["rng"]["python"])
+        return TrainState(**payload["train_state"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0][:150] if str(e).strip() else type(e).__name__
+        raise TrainError(f"{path}: training state does not fit this model/config ({first})"
+                         ) from None
 
 
 class _Trainer:
@@ -165,7 +169,6 @@ class _Trainer:
                 if state.batch_in_epoch >= len(batches):
                     state.epoch, state.batch_in_epoch = state.epoch + 1, 0
             if not self.stop.requested:
-                state.finished = True
                 if state.step % cfg.eval_every:  # final state not evaluated yet
                     self._evaluate_and_checkpoint()
                 else:
@@ -180,7 +183,7 @@ class _Trainer:
 
     def _should_stop(self) -> bool:
         s, cfg = self.state, self.cfg
-        return (self.stop.requested or s.finished or s.step >= cfg.max_steps
+        return (self.stop.requested or s.step >= cfg.max_steps
                 or s.epoch >= cfg.max_epochs or self._early_stopped())
 
     def _early_stopped(self) -> bool:

@@ -1,0 +1,40 @@
+"""Attention never looks at padding, and a padded sentence decodes like an unpadded one."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from seq2seq.batching import pad_sequences
+from seq2seq.config import ModelConfig
+from seq2seq.model import Seq2Seq
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "luong_dot", "luong_general"])
+@pytest.mark.parametrize("input_feeding", [False, True])
+@pytest.mark.parametrize("rnn", ["gru", "lstm"])
+def test_padding_gets_no_weight_and_changes_nothing(attention, input_feeding, rnn):
+    torch.manual_seed(0)
+    config = ModelConfig(rnn=rnn, emb_dim=16, enc_hidden=8, dec_hidden=16, attention=attention,
+                         attention_dim=8, input_feeding=input_feeding, dropout=0.0)
+    model = Seq2Seq(config, src_vocab=30, tgt_vocab=30).eval()
+    short, long_ = [5, 6, 7], [8, 9, 10, 11, 12, 13, 14]
+    tgt_in = torch.tensor([[2, 5, 6, 7], [2, 9, 9, 9]])
+    src, src_len = pad_sequences([short, long_])  # (2, 7): the first row is padded
+    with torch.no_grad():
+        memory, state = model.encode(src, src_len)
+        logits, _, weights = model.decode(tgt_in, state, memory)
+        alone_src, alone_len = pad_sequences([short])
+        alone_memory, alone_state = model.encode(alone_src, alone_len)
+        alone_logits, _, alone_weights = model.decode(tgt_in[:1], alone_state, alone_memory)
+    assert torch.all(weights[0, :, len(short):] == 0)
+    assert torch.allclose(weights[0, :, :len(short)], alone_weights[0], atol=1e-6)
+    assert torch.allclose(logits[0], alone_logits[0], atol=1e-5)
+    assert torch.allclose(weights.sum(-1), torch.ones(2, 4), atol=1e-6)
+
+
+def test_tied_and_shared_embeddings_are_one_tensor():
+    config = ModelConfig(emb_dim=16, enc_hidden=8, dec_hidden=16, tie_output=True,
+                         share_embeddings=True)
+    model = Seq2Seq(config, 30, 30)
+    assert model.generator.weight is model.tgt_embed.weight is model.src_embed.weight

@@ -1,0 +1,255 @@
+"""Bad corpora, configs and checkpoints: one line on stderr and exit status 2, or a
+documented, counted skip; never a traceback, never a half-started run.
+
+Everything goes through the real `seq2seq` command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from seq2seq.checkpoint import load_checkpoint
+
+WORDS = "red green blue cat dog bird tree house".split()
+CONFIG = """\
+data: {{src_lang: src, tgt_lang: tgt, train: {train}, dev: {dev}, max_len: 50}}
+tokenizer: {{type: bpe, vocab_size: 40}}
+model: {{emb_dim: 8, enc_hidden: 8, dec_hidden: 16, attention_dim: 8, dropout: 0.1}}
+train: {{out_dir: {out}, batch_tokens: 100, max_steps: 2, eval_every: 2, threads: 1}}
+decode: {{method: greedy}}
+"""
+
+
+def seq2seq(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "seq2seq", *map(str, args)], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """The single stderr line of a failed command (exit status 2)."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in lines[0]
+    return lines[0]
+
+
+def good_pairs(n: int = 120) -> list[tuple[str, str]]:
+    rng = np.random.default_rng(0)
+    pairs = []
+    for _ in range(n):
+        words = list(rng.choice(WORDS, size=int(rng.integers(2, 6))))
+        pairs.append((" ".join(words), " ".join(reversed(words))))
+    return pairs
+
+
+def write_side(path: Path, lines: list[str], newline: str = "\n") -> None:
+    path.write_bytes("".join(line + newline for line in lines).encode("utf-8"))
+
+
+def write_corpus(directory: Path, prefix: str, pairs: list[tuple[str, str]],
+                 newline: str = "\n") -> str:
+    write_side(directory / f"{prefix}.src", [s for s, _ in pairs], newline)
+    write_side(directory / f"{prefix}.tgt", [t for _, t in pairs], newline)
+    return str(directory / prefix)
+
+
+def write_config(directory: Path, train: str, text: str = CONFIG, **fields: str) -> Path:
+    dev = write_corpus(directory, "dev", good_pairs(6))
+    values = {"train": train, "dev": dev, "out": directory / "out", **fields}
+    path = directory / "config.yaml"
+    path.write_text(text.format(**values), encoding="utf-8")
+    return path
+
+
+# --- corpora ---------------------------------------------------------------------------
+
+
+def test_differing_line_counts(tmp_path):
+    prefix = write_corpus(tmp_path, "train", good_pairs())
+    with open(f"{prefix}.tgt", "a", encoding="utf-8") as f:
+        f.write("one line too many\n")
+    config = write_config(tmp_path, prefix)
+    for command in ("prepare", "train"):
+        line = one_error_line(seq2seq(command, config))
+        assert f"{prefix}.src: has 120 lines but {prefix}.tgt has more (line 121)" in line
+    assert not (tmp_path / "out" / "last.pt").exists()
+
+
+def test_invalid_utf8_names_file_line_and_byte(tmp_path):
+    prefix = write_corpus(tmp_path, "train", good_pairs())
+    lines = Path(f"{prefix}.src").read_bytes().split(b"\n")
+    lines[41] = b"red \xff cat"
+    Path(f"{prefix}.src").write_bytes(b"\n".join(lines))
+    config = write_config(tmp_path, prefix)
+    for command in ("prepare", "train"):
+        line = one_error_line(seq2seq(command, config))
+        assert f"{prefix}.src: line 42: invalid UTF-8 (byte 0xff at column 5)" in line
+
+
+def test_empty_lines_are_dropped_and_counted(tmp_path):
+    pairs = good_pairs()
+    pairs[3:3] = [("", ""), ("red cat", ""), ("", "cat red"), ("   ", "\t")]
+    config = write_config(tmp_path, write_corpus(tmp_path, "train", pairs))
+    result = seq2seq("prepare", config)
+    assert result.returncode == 0, result.stderr
+    assert "120 of 124 pairs kept; dropped: 4 empty" in result.stderr
+    assert "prepared 120 training" in result.stdout
+
+
+def test_a_100k_character_line_is_dropped_as_too_long(tmp_path):
+    pairs = good_pairs()
+    huge = " ".join(WORDS[i % len(WORDS)] for i in range(25_000))[:100_000]
+    pairs.insert(7, (huge, huge))
+    config = write_config(tmp_path, write_corpus(tmp_path, "train", pairs))
+    result = seq2seq("prepare", config)
+    assert result.returncode == 0, result.stderr
+    assert "120 of 121 pairs kept; dropped: 1 too_long" in result.stderr
+
+
+def test_crlf_line_endings_are_ordinary_lines(tmp_path):
+    """A CRLF corpus gives the same tokenizer and encoded corpus as its LF twin."""
+    encoded = {}
+    for newline in ("\n", "\r\n"):
+        directory = tmp_path / repr(newline).strip("'").replace("\\", "")
+        directory.mkdir()
+        config = write_config(directory, write_corpus(directory, "train", good_pairs(), newline))
+        result = seq2seq("prepare", config)
+        assert result.returncode == 0, result.stderr
+        assert "120 of 120 pairs kept" in result.stderr
+        cache = directory / "out" / "cache" / "train"
+        encoded[newline] = [(directory / "out" / "tokenizer.src.model").read_bytes()] + [
+            (cache / name).read_bytes() for name in ("src.bin", "tgt.bin", "src.offsets.npy")]
+    assert encoded["\n"] == encoded["\r\n"]
+
+
+def test_nonexistent_corpus_file(tmp_path):
+    config = write_config(tmp_path, str(tmp_path / "missing"))
+    for command in ("prepare", "train"):
+        line = one_error_line(seq2seq(command, config))
+        assert f"{tmp_path / 'missing'}.src: file not found" in line
+
+
+def test_corpus_path_is_a_directory(tmp_path):
+    prefix = write_corpus(tmp_path, "train", good_pairs())
+    os.remove(f"{prefix}.tgt")
+    os.mkdir(f"{prefix}.tgt")
+    config = write_config(tmp_path, prefix)
+    line = one_error_line(seq2seq("prepare", config))
+    assert f"{prefix}.tgt: is a directory" in line
+
+
+@pytest.mark.parametrize("content", ["", "\n\n  \n"], ids=["zero-bytes", "blank-lines"])
+def test_empty_corpus(tmp_path, content):
+    for side in ("src", "tgt"):
+        (tmp_path / f"train.{side}").write_text(content)
+    config = write_config(tmp_path, str(tmp_path / "train"))
+    for command in ("prepare", "train"):
+        line = one_error_line(seq2seq(command, config))
+        assert f"{tmp_path / 'train'}.src" in line and "no non-empty lines" in line
+
+
+# --- configs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("max_steps: 2", "max_steps: 2, colour: red"), "unknown key 'train.colour'"),
+    (("src_lang: src, ", ""), "missing required key 'data.src_lang'"),
+    (("emb_dim: 8", "emb_dim: eight"), "'model.emb_dim' must be int, got str 'eight'"),
+    (("emb_dim: 8", "emb_dim: 8.5"), "'model.emb_dim' must be int, got float 8.5"),
+    (("batch_tokens: 100", "batch_tokens: -100"), "'train.batch_tokens' must be >= 1, got -100"),
+    (("vocab_size: 40", "vocab_size: 0"), "'tokenizer.vocab_size' must be >= 1, got 0"),
+    (("dropout: 0.1", "dropout: 1.5"), "'model.dropout' must be < 1.0, got 1.5"),
+    (("decode: {method: greedy}", "decode: {method: greedy"), "invalid YAML"),
+    (("decode: {method: greedy}", "decode: [1, 2"), "line 6: invalid YAML"),
+])
+def test_bad_config_is_one_line_before_training(tmp_path, edit, expected):
+    old, new = edit
+    text = CONFIG.replace(old.replace("{", "{{").replace("}", "}}"),
+                          new.replace("{", "{{").replace("}", "}}"))
+    assert text != CONFIG
+    prefix = write_corpus(tmp_path, "train", good_pairs())
+    config = write_config(tmp_path, prefix, text=text)
+    line = one_error_line(seq2seq("train", config))
+    assert str(config) in line and expected in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_dir_under_a_regular_file(tmp_path):
+    (tmp_path / "plain-file").write_text("not a directory")
+    config = write_config(tmp_path, write_corpus(tmp_path, "train", good_pairs()),
+                          out=tmp_path / "plain-file" / "run")
+    for command in ("prepare", "train"):
+        line = one_error_line(seq2seq(command, config))
+        assert f"{tmp_path / 'plain-file' / 'run'}: cannot create train.out_dir" in line
+
+
+# --- checkpoints ------------------------------------------------------------------------
+
+
+class RunsCode:
+    """Unpickling this calls os.system: a checkpoint must never get that far."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return os.system, (f"touch {self.marker}",)
+
+
+def translate_with(checkpoint: Path) -> str:
+    return one_error_line(seq2seq("translate", "-c", checkpoint, stdin="red cat\n"))
+
+
+def test_truncated_checkpoint(trained, tmp_path):
+    data = trained.read_bytes()
+    for size in (0, 100, len(data) // 2, len(data) - 1):
+        path = tmp_path / f"cut{size}.pt"
+        path.write_bytes(data[:size])
+        line = translate_with(path)
+        assert f"{path}: not a readable checkpoint" in line or f"{path}: refused" in line
+
+
+def test_random_bytes_checkpoint(tmp_path):
+    path = tmp_path / "random.pt"
+    path.write_bytes(np.random.default_rng(0).bytes(10_000))
+    assert translate_with(path).startswith(f"seq2seq translate: error: {path}: ")
+
+
+def test_foreign_torch_file(tmp_path):
+    for name, obj in [("state_dict", {"weight": torch.zeros(2, 2)}), ("tensor", torch.ones(3))]:
+        path = tmp_path / f"{name}.pt"
+        torch.save(obj, path)
+        assert translate_with(path).endswith(f"{path}: not a seq2seq checkpoint")
+
+
+def test_format_and_version_mismatch(trained, tmp_path):
+    payload = load_checkpoint(trained)
+    path = tmp_path / "version.pt"
+    torch.save({**payload, "version": 2}, path)
+    assert translate_with(path).endswith(
+        f"{path}: checkpoint format version 2, this seq2seq reads version 1")
+    path = tmp_path / "format.pt"
+    torch.save({**payload, "format": "fairseq"}, path)
+    assert translate_with(path).endswith(f"{path}: not a seq2seq checkpoint")
+
+
+def test_pickle_that_would_run_code_is_refused(tmp_path):
+    marker = tmp_path / "code-was-run"
+    for name in ("torch", "pickle"):
+        path = tmp_path / f"{name}.pt"
+        payload = {"format": "seq2seq-checkpoint", "version": 1, "model": RunsCode(marker)}
+        if name == "torch":
+            torch.save(payload, path)
+        else:
+            path.write_bytes(pickle.dumps(payload))
+        assert f"{path}: refused to load" in translate_with(path)
+    assert not marker.exists()

@@ -1,0 +1,60 @@
+"""Stopping and resuming gives exactly the run that never stopped."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from conftest import make_config
+
+from seq2seq.checkpoint import load_checkpoint
+from seq2seq.train import TrainError, train
+
+QUIET = {"log": lambda message: None}
+
+
+def _losses(out_dir) -> dict[int, float]:
+    lines = (out_dir / "metrics.jsonl").read_text().splitlines()
+    return {e["step"]: e["train_loss"] for e in map(json.loads, lines) if e["kind"] == "train"}
+
+
+def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path):
+    settings = {"model": {"dropout": 0.3}, "train": {"eval_every": 20, "batch_tokens": 1500}}
+    whole = make_config(corpus, tmp_path / "whole", train={**settings["train"], "max_steps": 60},
+                        model=settings["model"])
+    train(whole, **QUIET)
+    first = make_config(corpus, tmp_path / "parts", train={**settings["train"], "max_steps": 20},
+                        model=settings["model"])
+    train(first, **QUIET)
+    rest = make_config(corpus, tmp_path / "parts", train={**settings["train"], "max_steps": 60},
+                       model=settings["model"])
+    state = train(rest, resume=True, **QUIET)
+    assert state.step == 60
+    assert state.epoch >= 1  # the run crossed an epoch boundary after resuming
+    assert _losses(tmp_path / "parts") == _losses(tmp_path / "whole")
+    a = load_checkpoint(tmp_path / "whole" / "last.pt")["model"]
+    b = load_checkpoint(tmp_path / "parts" / "last.pt")["model"]
+    assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_existing_run_is_not_overwritten_and_resume_needs_a_checkpoint(corpus, tmp_path):
+    config = make_config(corpus, tmp_path / "run", train={"max_steps": 5, "eval_every": 5})
+    train(config, **QUIET)
+    before = (tmp_path / "run" / "last.pt").read_bytes()
+    with pytest.raises(TrainError, match="--resume"):
+        train(config, **QUIET)
+    assert (tmp_path / "run" / "last.pt").read_bytes() == before
+    with pytest.raises(TrainError, match="nothing to resume"):
+        train(make_config(corpus, tmp_path / "empty"), resume=True, **QUIET)
+
+
+def test_best_checkpoints_are_kept_and_pruned(corpus, tmp_path):
+    config = make_config(corpus, tmp_path, train={"max_steps": 50, "eval_every": 10,
+                                                  "keep_best": 2, "eval_metric": "loss"})
+    train(config, **QUIET)
+    best = sorted(p.name for p in tmp_path.glob("best-step*.pt"))
+    assert len(best) == 2
+    assert (tmp_path / "best.pt").exists() and (tmp_path / "last.pt").exists()
+    payload = load_checkpoint(tmp_path / "best.pt")
+    assert "optimizer" not in payload and payload["config"]["model"]["emb_dim"] == 32
