@@ -16,8 +16,8 @@ fi
 echo "== A few translations (beam 5) =="
 printf '%s\n' \
   "A girl who likes to read is sitting on a bench." \
-  "The old man who was standing near the red car was happy." \
-  "The small dog that likes to swim is sleeping in the garden." |
+  "The old man who was standing in front of the red car was happy." \
+  "The little dog that likes to swim is sleeping in the garden." |
   seq2seq translate -c "$run/best.pt" --method beam | tee "$run/examples.cs"
 
 echo "== Test set (data/agreement/test) =="

@@ -107,6 +107,7 @@ def test_streaming_memory_is_bounded(trained, tmp_path):
     assert generator.wait() == 0
     assert translator.returncode == 0, stderr
     peak_mb = usage.ru_maxrss / 1024  # KiB on Linux
+    print(f"peak RSS {peak_mb:.0f} MB")
     assert peak_mb < RSS_BOUND_MB, f"peak RSS {peak_mb:.0f} MB"
     with open(out_path, "rb") as f:
         assert sum(1 for _ in f) == STREAM_LINES
