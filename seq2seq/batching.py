@@ -43,15 +43,19 @@ def epoch_batches(
     """
     rng = np.random.default_rng([seed, epoch])
     order = rng.permutation(len(tgt_lengths)) if shuffle else np.arange(len(tgt_lengths))
-    order = order[np.lexsort((src_lengths[order], tgt_lengths[order]))]
-    costs = tgt_lengths[order] + 1  # + EOS
+    key = tgt_lengths.astype(np.int64) * (int(src_lengths.max(initial=0)) + 1) + src_lengths
+    order = order[np.argsort(key[order], kind="stable")]
+    costs = tgt_lengths[order] + 1  # + EOS, non-decreasing along `order`
     batches, start = [], 0
     while start < len(order):
-        end = start + 1
-        while end < len(order) and costs[end] * (end + 1 - start) <= max_tokens:
-            end += 1
-        batches.append(order[start:end])
-        start = end
+        start_cost = max(int(costs[start]), 1)
+        window = costs[start:start + max(max_tokens // start_cost, 1)]
+        # a batch of k pairs costs k * (its longest target); costs rise, so keep the
+        # k whose cost still fits (at least one pair, even an oversized one)
+        fits = np.arange(1, len(window) + 1) * window <= max_tokens
+        size = max(int(np.argmin(fits)) if not fits.all() else len(window), 1)
+        batches.append(order[start:start + size])
+        start += size
     if shuffle:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
