@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train the SentencePiece model(s) on the training data and "
                                    "encode train/dev into the cache under train.out_dir.")
     p.add_argument("config", help="YAML config file")
+    _add_overrides(p)
     p.set_defaults(run=cmd_prepare)
 
     p = sub.add_parser("train", help="train a model from a YAML config",
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="YAML config file")
     p.add_argument("--resume", action="store_true",
                    help="continue exactly where train.out_dir/last.pt stopped")
+    _add_overrides(p)
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("translate", help="translate text with a checkpoint",
@@ -118,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_overrides(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a config value (YAML syntax), e.g. --set train.max_steps=100;"
+                        " repeatable")
+
+
 def _add_checkpoint(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", "-c", required=True, help="checkpoint file (.pt)")
 
@@ -125,7 +133,7 @@ def _add_checkpoint(p: argparse.ArgumentParser) -> None:
 def cmd_prepare(args: argparse.Namespace) -> None:
     from seq2seq.prepare import prepare
 
-    data = prepare(load_config(args.config), log=_err)
+    data = prepare(load_config(args.config, args.set), log=_err)
     print(f"prepared {len(data.train):,} training and {len(data.dev):,} dev pairs")
 
 
@@ -133,7 +141,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from seq2seq import distributed
     from seq2seq.train import train
 
-    config = load_config(args.config)
+    config = load_config(args.config, args.set)
     distributed.init_from_env()
     try:
         state = train(config, resume=args.resume)

@@ -135,8 +135,12 @@ class Config:
         return dataclasses.asdict(self)
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a YAML config file; raise `ConfigError` on any problem."""
+def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
+    """Read and validate a YAML config file; raise `ConfigError` on any problem.
+
+    `overrides` are `section.key=value` strings (value in YAML syntax) applied
+    on top of the file, e.g. `train.max_steps=100`.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -153,7 +157,27 @@ def load_config(path: str | Path) -> Config:
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+    for override in overrides:
+        _apply_override(raw, override, str(path))
     return config_from_dict(raw, source=str(path))
+
+
+def _apply_override(raw: Any, override: str, source: str) -> None:
+    key, sep, value = override.partition("=")
+    parts = key.strip().split(".")
+    if not sep or not all(parts):
+        raise ConfigError(f"{source}: override {override!r} must look like section.key=value")
+    if not isinstance(raw, dict):
+        return  # the top-level error is reported by config_from_dict
+    target = raw
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"{source}: override {override!r}: '{part}' is not a section")
+    try:
+        target[parts[-1]] = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise ConfigError(f"{source}: override {override!r}: value is not valid YAML") from None
 
 
 def config_from_dict(raw: Any, source: str = "<config>") -> Config:

@@ -61,3 +61,15 @@ def test_missing_and_non_text_config_files(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00junk")
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(binary)
+
+
+def test_overrides_apply_on_top_of_the_file_and_are_validated(tmp_path):
+    path = _write(tmp_path, VALID)
+    config = load_config(path, ["train.max_steps=7", "model.rnn=lstm", "data.test=a/test"])
+    assert (config.train.max_steps, config.model.rnn, config.data.test) == (7, "lstm", "a/test")
+    with pytest.raises(ConfigError, match="'train.max_steps' must be int"):
+        load_config(path, ["train.max_steps=lots"])
+    with pytest.raises(ConfigError, match="unknown key 'model.layers'"):
+        load_config(path, ["model.layers=2"])
+    with pytest.raises(ConfigError, match="must look like section.key=value"):
+        load_config(path, ["train.max_steps"])
