@@ -107,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_contrast)
 
+    p = sub.add_parser("average", help="average the weights of several checkpoints",
+                       description="Element-wise mean of the weights of checkpoints of one "
+                                   "run (same model config and tokenizers).")
+    p.add_argument("checkpoints", nargs="+", help="checkpoint files")
+    p.add_argument("--output", "-o", required=True, help="averaged checkpoint to write")
+    p.set_defaults(run=cmd_average)
+
     p = sub.add_parser("evaluate", help="BLEU and chrF with sacreBLEU signatures",
                        description="Cased detokenised BLEU (headline), lowercased BLEU and "
                                    "chrF of a hypothesis file against a reference file.")
@@ -247,6 +254,14 @@ def cmd_contrast(args: argparse.Namespace) -> None:
         return
     for category, r in result.items():
         print(f"{category:20s} {100 * r['accuracy']:6.2f}%  ({r['correct']}/{r['rows']})")
+
+
+def cmd_average(args: argparse.Namespace) -> None:
+    from seq2seq.average import average_checkpoints
+    from seq2seq.checkpoint import save_checkpoint
+
+    save_checkpoint(args.output, average_checkpoints(args.checkpoints))
+    print(f"averaged {len(args.checkpoints)} checkpoints into {args.output}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:

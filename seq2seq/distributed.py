@@ -9,11 +9,14 @@ broadcasts the validation results so all ranks take the same decisions.
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as torch_dist
 from torch.nn.parallel import DistributedDataParallel
+
+T = TypeVar("T")
 
 
 def init_from_env() -> None:
@@ -52,12 +55,13 @@ def shard(batches: list) -> list:
     return batches[rank():usable:n] if n > 1 else batches
 
 
-def sum_int(value: int) -> int:
+def sum_ints(*values: int) -> list[int]:
+    """Each value summed over all ranks (one all-reduce for all of them)."""
     if world_size() == 1:
-        return value
-    tensor = torch.tensor([value], dtype=torch.long)
+        return list(values)
+    tensor = torch.tensor(values, dtype=torch.long)
     torch_dist.all_reduce(tensor)
-    return int(tensor.item())
+    return tensor.tolist()
 
 
 def broadcast_object(obj: Any) -> Any:
@@ -69,6 +73,30 @@ def broadcast_object(obj: Any) -> Any:
     return holder[0]
 
 
+def gather_object(obj: Any) -> list[Any]:
+    """Every rank's `obj`, in rank order, on rank 0 (an empty list elsewhere)."""
+    if world_size() == 1:
+        return [obj]
+    gathered = [None] * world_size() if is_rank_zero() else None
+    torch_dist.gather_object(obj, gathered, dst=0)
+    return gathered or []
+
+
 def barrier() -> None:
     if world_size() > 1:
         torch_dist.barrier()
+
+
+def rank_zero_first(fn: Callable[[], T]) -> T:
+    """`fn()` on rank 0, then on the other ranks once rank 0 has finished.
+
+    For work that fills a shared cache (tokenizers, encoded corpora under
+    `train.out_dir`): rank 0 writes it, the others then only read it. If rank 0
+    fails, it exits and torchrun stops the ranks waiting here.
+    """
+    if is_rank_zero():
+        result = fn()
+        barrier()
+        return result
+    barrier()
+    return fn()

@@ -80,5 +80,5 @@ def test_user_errors_are_one_line_with_exit_status_2(tmp_path):
 
 
 def test_help_explains_every_subcommand():
-    for command in ["prepare", "train", "translate", "score", "contrast", "evaluate"]:
+    for command in ["prepare", "train", "translate", "score", "contrast", "average", "evaluate"]:
         assert "usage: seq2seq " + command in run(command, "--help").stdout

@@ -58,3 +58,20 @@ def test_best_checkpoints_are_kept_and_pruned(corpus, tmp_path):
     assert (tmp_path / "best.pt").exists() and (tmp_path / "last.pt").exists()
     payload = load_checkpoint(tmp_path / "best.pt")
     assert "optimizer" not in payload and payload["config"]["model"]["emb_dim"] == 32
+
+
+def test_average_of_checkpoints_is_the_mean_and_translates(corpus, tmp_path):
+    from seq2seq.average import average_checkpoints
+    from seq2seq.checkpoint import save_checkpoint
+    from seq2seq.translate import Translator
+
+    config = make_config(corpus, tmp_path, train={"max_steps": 40, "eval_every": 20,
+                                                  "keep_best": 2, "eval_metric": "loss"})
+    train(config, **QUIET)
+    paths = sorted(tmp_path.glob("best-step*.pt"))
+    averaged = average_checkpoints(paths)
+    a, b = (load_checkpoint(p)["model"] for p in paths)
+    for name, tensor in averaged["model"].items():
+        assert torch.allclose(tensor, (a[name] + b[name]) / 2)
+    save_checkpoint(tmp_path / "avg.pt", averaged)
+    assert len(Translator.from_checkpoint(tmp_path / "avg.pt").translate(["red cat"])) == 1
