@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, help="sample from the k most likely pieces (0 = all)")
     p.add_argument("--batch-size", type=int, help="sentences per batch")
     p.add_argument("--seed", type=int, default=1, help="random seed for sampling")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads for torch (0 = torch's default)")
     p.add_argument("--plot-attention", metavar="DIR",
                    help="write one attention heatmap PNG per sentence into DIR")
     p.set_defaults(run=cmd_translate)
@@ -150,11 +152,12 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     config = load_config(args.config, args.set)
     distributed.init_from_env()
+    rank_zero = distributed.is_rank_zero()  # before shutdown, after which every rank is 0
     try:
         state = train(config, resume=args.resume)
     finally:
         distributed.shutdown()
-    if distributed.is_rank_zero():
+    if rank_zero:
         print(f"trained {state.step} steps; best dev {config.train.eval_metric}: "
               f"{_best(state.best_score, config.train.eval_metric)}; "
               f"checkpoints in {config.train.out_dir}")
@@ -176,6 +179,8 @@ def cmd_translate(args: argparse.Namespace) -> None:
     import torch
 
     torch.manual_seed(args.seed)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     translator = _translator(
         args, method=args.method, beam_size=args.beam_size, alpha=args.alpha, nbest=args.nbest,
         max_len_ratio=args.max_len_ratio, max_len_extra=args.max_len_extra,
