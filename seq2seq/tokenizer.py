@@ -37,11 +37,6 @@ class Tokenizer:
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         return self._sp.encode(texts, out_type=int)
 
-    def sample_encode(self, text: str, alpha: float = 0.1) -> list[int]:
-        """Subword regularisation: one segmentation sampled from the model."""
-        return self._sp.encode(text, out_type=int, enable_sampling=True, alpha=alpha,
-                               nbest_size=-1)
-
     def decode(self, ids: Iterable[int]) -> str:
         """Text of the ids; special ids and unknowns are dropped, whitespace single."""
         return " ".join(self._sp.decode([i for i in ids if i > EOS]).split())
