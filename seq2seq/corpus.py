@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from itertools import islice, zip_longest
+from itertools import chain, islice, zip_longest
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,7 +25,8 @@ import numpy as np
 from seq2seq.tokenizer import Tokenizer
 
 CACHE_FORMAT = 1
-CHUNK_LINES = 50_000
+CHUNK_LINES = 10_000  # pairs encoded at once; bounds preparation memory (~30 MB a chunk)
+NPY_HEADER = 128  # bytes of the .npy header of a 1-D int64 array of any length
 
 
 class CorpusError(ValueError):
@@ -192,24 +193,37 @@ def _encode_to_files(
     src_path: Path, tgt_path: Path, src_tok: Tokenizer, tgt_tok: Tokenizer,
     rule: FilterRule, out: Path, dtype: type, workers: int,
 ) -> FilterStats:
+    """Stream the encoded pairs to `{side}.bin` and `{side}.offsets.npy`, chunk by chunk:
+    memory stays bounded by a few chunks whatever the corpus size."""
     stats = FilterStats()
-    offsets = {"src": [np.zeros(1, np.int64)], "tgt": [np.zeros(1, np.int64)]}
-    ends = {"src": 0, "tgt": 0}
-    files = {side: open(out / f"{side}.bin", "wb") for side in ("src", "tgt")}
+    sides = ("src", "tgt")
+    ends = dict.fromkeys(sides, 0)
+    tokens = {side: open(out / f"{side}.bin", "wb") for side in sides}
+    offsets = {side: open(out / f"{side}.offsets.npy", "wb") for side in sides}
+    for handle in offsets.values():
+        handle.write(bytes(NPY_HEADER))  # filled in once the length is known
+        handle.write(np.zeros(1, np.int64).tobytes())
     chunks = _chunks(read_parallel(src_path, tgt_path), CHUNK_LINES)
     init = (src_tok.model_bytes, tgt_tok.model_bytes, rule)
     for chunk_stats, encoded in _map_chunks(chunks, init, workers):
         stats.merge(chunk_stats)
-        for side, sequences in zip(("src", "tgt"), encoded):
-            lengths = np.fromiter((len(s) for s in sequences), np.int64, len(sequences))
-            offsets[side].append(ends[side] + np.cumsum(lengths))
+        for side, (flat, lengths) in zip(sides, encoded):
+            offsets[side].write((ends[side] + np.cumsum(lengths)).tobytes())
             ends[side] += int(lengths.sum())
-            flat = [t for s in sequences for t in s]
-            files[side].write(np.asarray(flat, dtype=dtype).tobytes())
-    for side, handle in files.items():
-        handle.close()
-        np.save(out / f"{side}.offsets.npy", np.concatenate(offsets[side]))
+            tokens[side].write(flat.astype(dtype).tobytes())
+    for side in sides:
+        tokens[side].close()
+        _write_npy_header(offsets[side], stats.kept + 1)
+        offsets[side].close()
     return stats
+
+
+def _write_npy_header(handle: BinaryIO, length: int) -> None:
+    """Write the header of a 1-D int64 .npy of `length` items into its reserved space."""
+    handle.seek(0)
+    header = {"descr": np.dtype(np.int64).str, "fortran_order": False, "shape": (length,)}
+    np.lib.format.write_array_header_1_0(handle, header)
+    assert handle.tell() == NPY_HEADER, handle.tell()
 
 
 def _map_chunks(chunks: Iterator[list], init: tuple, workers: int) -> Iterator[tuple]:
@@ -235,7 +249,8 @@ def _init_worker(src_bytes: bytes, tgt_bytes: bytes, rule: FilterRule) -> None:
     _WORKER.update(src=Tokenizer(src_bytes), tgt=Tokenizer(tgt_bytes), rule=rule)
 
 
-def _encode_chunk(pairs: list[tuple[str, str]]) -> tuple[FilterStats, tuple[list, list]]:
+def _encode_chunk(pairs: list[tuple[str, str]]) -> tuple[FilterStats, tuple[tuple, tuple]]:
+    """Encode and filter pairs -> (stats, ((src ids, src lengths), (tgt ids, tgt lengths)))."""
     stats = FilterStats(read=len(pairs))
     src_ids = _WORKER["src"].encode_batch([s for s, _ in pairs])
     tgt_ids = _WORKER["tgt"].encode_batch([t for _, t in pairs])
@@ -249,7 +264,14 @@ def _encode_chunk(pairs: list[tuple[str, str]]) -> tuple[FilterStats, tuple[list
         kept_src.append(src)
         kept_tgt.append(tgt)
     stats.kept = len(kept_src)
-    return stats, (kept_src, kept_tgt)
+    return stats, (_flatten(kept_src), _flatten(kept_tgt))
+
+
+def _flatten(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """All ids in one int32 array, and each sequence's length (compact to pickle)."""
+    lengths = np.fromiter(map(len, sequences), np.int64, len(sequences))
+    flat = np.fromiter(chain.from_iterable(sequences), np.int32, int(lengths.sum()))
+    return flat, lengths
 
 
 def _chunks(pairs: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
@@ -268,7 +290,7 @@ def _load_cache(cache_dir: Path, fingerprint: str) -> EncodedCorpus | None:
     stats = FilterStats(**meta["stats"])
     arrays = {}
     for side in ("src", "tgt"):
-        arrays[f"{side}_offsets"] = np.load(cache_dir / f"{side}.offsets.npy")
+        arrays[f"{side}_offsets"] = np.load(cache_dir / f"{side}.offsets.npy", mmap_mode="r")
         arrays[f"{side}_tokens"] = _memmap(cache_dir / f"{side}.bin", meta["dtype"])
     return EncodedCorpus(**arrays, stats=stats)
 

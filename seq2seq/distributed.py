@@ -55,13 +55,12 @@ def shard(batches: list) -> list:
     return batches[rank():usable:n] if n > 1 else batches
 
 
-def sum_ints(*values: int) -> list[int]:
-    """Each value summed over all ranks (one all-reduce for all of them)."""
+def sum_int(value: int) -> int:
     if world_size() == 1:
-        return list(values)
-    tensor = torch.tensor(values, dtype=torch.long)
+        return value
+    tensor = torch.tensor([value], dtype=torch.long)
     torch_dist.all_reduce(tensor)
-    return tensor.tolist()
+    return int(tensor.item())
 
 
 def broadcast_object(obj: Any) -> Any:

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from seq2seq import distributed as dist
-from seq2seq.batching import collate, epoch_batches
+from seq2seq.batching import Batch, collate, epoch_batches
 from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 from seq2seq.config import Config
 from seq2seq.corpus import EncodedCorpus
@@ -54,6 +54,7 @@ class TrainState:
     evals_without_improvement: int = 0
     plateau_count: int = 0
     kept: list[list] = field(default_factory=list)  # [[score, step], ...] of best-stepN.pt
+    world_size: int = 1  # processes of the run; `batch_in_epoch` counts this rank's shard
 
 
 class GracefulStop:
@@ -80,12 +81,12 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     _check_out_dir(out, resume)
-    data = prepare(config, log)
+    data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
     model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
-    state = TrainState()
+    state = TrainState(world_size=dist.world_size())
     if resume:
         state = _restore(out / "last.pt", model, optimizer)
         log(f"resumed from {out / 'last.pt'} at step {state.step}")
@@ -130,13 +131,26 @@ def _restore(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> Tr
     try:
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
-        torch.set_rng_state(payload["rng"]["torch"])
-        random.setstate(payload["rng"]["python"])
-        return TrainState(**payload["train_state"])
+        state = TrainState(**payload["train_state"])
+        if state.world_size == dist.world_size():
+            _set_rng_state(payload.get("rng_by_rank", [payload["rng"]])[dist.rank()])
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         first = str(e).strip().splitlines()[0][:150] if str(e).strip() else type(e).__name__
         raise TrainError(f"{path}: training state does not fit this model/config ({first})"
                          ) from None
+    if state.world_size != dist.world_size():
+        raise TrainError(f"{path}: saved by a run of {state.world_size} process(es); resume "
+                         f"it with the same number (this run has {dist.world_size()})")
+    return state
+
+
+def _rng_state() -> dict[str, Any]:
+    return {"torch": torch.get_rng_state(), "python": random.getstate()}
+
+
+def _set_rng_state(rng: dict[str, Any]) -> None:
+    torch.set_rng_state(rng["torch"])
+    random.setstate(rng["python"])
 
 
 class _Trainer:
@@ -151,6 +165,7 @@ class _Trainer:
         self.out = Path(self.cfg.out_dir)
         self.rank_zero = dist.is_rank_zero()
         self.stop = GracefulStop()
+        self.stopping = False  # a stop agreed by all ranks
         self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
 
     def run(self) -> None:
@@ -168,7 +183,7 @@ class _Trainer:
                     self._after_step(loss, tokens, bar)
                 if state.batch_in_epoch >= len(batches):
                     state.epoch, state.batch_in_epoch = state.epoch + 1, 0
-            if not self.stop.requested:
+            if not self.stopping:
                 if state.step % cfg.eval_every:  # final state not evaluated yet
                     self._evaluate_and_checkpoint()
                 else:
@@ -183,8 +198,14 @@ class _Trainer:
 
     def _should_stop(self) -> bool:
         s, cfg = self.state, self.cfg
-        return (self.stop.requested or s.step >= cfg.max_steps
+        return (self._stop_requested() or s.step >= cfg.max_steps
                 or s.epoch >= cfg.max_epochs or self._early_stopped())
+
+    def _stop_requested(self) -> bool:
+        """True once any rank got SIGINT/SIGTERM: all ranks stop before the same step."""
+        if not self.stopping:
+            self.stopping = dist.sum_int(int(self.stop.requested)) > 0
+        return self.stopping
 
     def _early_stopped(self) -> bool:
         patience = self.cfg.early_stopping_patience
@@ -202,23 +223,10 @@ class _Trainer:
         return max(self.cfg.lr * self.state.lr_scale, self.cfg.min_lr) * ramp
 
     def _train_step(self, indices: Any) -> tuple[float, int]:
-        self.ddp_model.train()
         batch = collate(self.data.train, indices)
-        logits = self.ddp_model(batch.src, batch.src_len, batch.tgt_in)  # (b, t, vocab)
-        loss_sum = F.cross_entropy(
-            logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD,
-            label_smoothing=self.cfg.label_smoothing, reduction="sum",
-        )
-        tokens = batch.target_tokens
-        global_tokens = dist.sum_int(tokens)
-        (loss_sum * dist.world_size() / global_tokens).backward()  # DDP averages over ranks
-        if self.cfg.clip_norm > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_norm)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self._lr()
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        return loss_sum.item() / tokens, tokens
+        return train_step(self.ddp_model, self.optimizer, batch, lr=self._lr(),
+                          label_smoothing=self.cfg.label_smoothing, clip_norm=self.cfg.clip_norm,
+                          params=self.model.parameters())
 
     def _after_step(self, loss: float, tokens: int, bar: tqdm) -> None:
         w, step = self.window, self.state.step
@@ -251,7 +259,7 @@ class _Trainer:
         self._write_metrics("dev", {"step": self.state.step, **metrics, "improved": improved})
         if self.rank_zero:
             self._keep_best(score)
-            self._save_last()
+        self._save_last()
         dist.barrier()
 
     def _update_schedule(self, score: float) -> bool:
@@ -287,12 +295,17 @@ class _Trainer:
         if with_train_state:
             payload["optimizer"] = self.optimizer.state_dict()
             payload["train_state"] = dataclasses.asdict(self.state)
-            payload["rng"] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+            payload["rng"] = _rng_state()
         return payload
 
     def _save_last(self) -> None:
+        """Rank 0 writes last.pt with every rank's RNG state; all ranks must call this."""
+        rngs = dist.gather_object(_rng_state())
         if self.rank_zero:
-            save_checkpoint(self.out / "last.pt", self._payload(with_train_state=True))
+            payload = self._payload(with_train_state=True)
+            if len(rngs) > 1:
+                payload["rng_by_rank"] = rngs
+            save_checkpoint(self.out / "last.pt", payload)
 
     def _keep_best(self, score: float) -> None:
         kept, k = self.state.kept, self.cfg.keep_best
@@ -312,6 +325,36 @@ class _Trainer:
         if self.rank_zero:
             with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps({"kind": kind, **entry}) + "\n")
+
+
+def train_step(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, *, lr: float,
+    label_smoothing: float, clip_norm: float, params: Any = None,
+) -> tuple[float, int]:
+    """One optimisation step on `batch`: token-summed label-smoothed cross-entropy,
+    divided by the target tokens of all ranks, backward, clipping, Adam update.
+
+    `model` may be the DDP wrapper; `params` (default `model.parameters()`) are the ones
+    clipped. Returns (mean loss per target token on this rank, its target tokens), where
+    target tokens are `Batch.target_tokens`: non-padding, end-of-sentence included.
+    """
+    model.train()
+    logits = model(batch.src, batch.src_len, batch.tgt_in)  # (b, t, vocab)
+    loss_sum = F.cross_entropy(
+        logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD,
+        label_smoothing=label_smoothing, reduction="sum",
+    )
+    tokens = batch.target_tokens
+    global_tokens = dist.sum_int(tokens)
+    (loss_sum * dist.world_size() / global_tokens).backward()  # DDP averages over ranks
+    if clip_norm > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters() if params is None else params,
+                                       clip_norm)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss_sum.item() / tokens, tokens
 
 
 @torch.no_grad()

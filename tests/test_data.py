@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_config
+
 from seq2seq.prepare import prepare
 from seq2seq.tokenizer import BOS, EOS, PAD, UNK
 
