@@ -15,6 +15,7 @@ import shutil
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from itertools import chain, islice, zip_longest
 from pathlib import Path
@@ -176,10 +177,14 @@ def encode_corpus(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     dtype = np.uint16 if max(len(src_tok), len(tgt_tok)) < 2**16 else np.int32
-    stats = _encode_to_files(src_path, tgt_path, src_tok, tgt_tok, rule, tmp, dtype, workers)
-    if stats.kept == 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise CorpusError(f"{src_path}: no usable sentence pairs ({stats.summary()})")
+    try:
+        stats = _encode_to_files(src_path, tgt_path, src_tok, tgt_tok, rule, tmp, dtype,
+                                 workers)
+        if stats.kept == 0:
+            raise CorpusError(f"{src_path}: no usable sentence pairs ({stats.summary()})")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a half-encoded cache is never left behind
+        raise
     meta = {"fingerprint": fingerprint, "dtype": np.dtype(dtype).name, "stats": asdict(stats)}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     shutil.rmtree(cache_dir, ignore_errors=True)
@@ -198,23 +203,22 @@ def _encode_to_files(
     stats = FilterStats()
     sides = ("src", "tgt")
     ends = dict.fromkeys(sides, 0)
-    tokens = {side: open(out / f"{side}.bin", "wb") for side in sides}
-    offsets = {side: open(out / f"{side}.offsets.npy", "wb") for side in sides}
-    for handle in offsets.values():
-        handle.write(bytes(NPY_HEADER))  # filled in once the length is known
-        handle.write(np.zeros(1, np.int64).tobytes())
-    chunks = _chunks(read_parallel(src_path, tgt_path), CHUNK_LINES)
-    init = (src_tok.model_bytes, tgt_tok.model_bytes, rule)
-    for chunk_stats, encoded in _map_chunks(chunks, init, workers):
-        stats.merge(chunk_stats)
-        for side, (flat, lengths) in zip(sides, encoded):
-            offsets[side].write((ends[side] + np.cumsum(lengths)).tobytes())
-            ends[side] += int(lengths.sum())
-            tokens[side].write(flat.astype(dtype).tobytes())
-    for side in sides:
-        tokens[side].close()
-        _write_npy_header(offsets[side], stats.kept + 1)
-        offsets[side].close()
+    with ExitStack() as files:
+        tokens = {s: files.enter_context(open(out / f"{s}.bin", "wb")) for s in sides}
+        offsets = {s: files.enter_context(open(out / f"{s}.offsets.npy", "wb")) for s in sides}
+        for handle in offsets.values():
+            handle.write(bytes(NPY_HEADER))  # filled in once the length is known
+            handle.write(np.zeros(1, np.int64).tobytes())
+        chunks = _chunks(read_parallel(src_path, tgt_path), CHUNK_LINES)
+        init = (src_tok.model_bytes, tgt_tok.model_bytes, rule)
+        for chunk_stats, encoded in _map_chunks(chunks, init, workers):
+            stats.merge(chunk_stats)
+            for side, (flat, lengths) in zip(sides, encoded):
+                offsets[side].write((ends[side] + np.cumsum(lengths)).tobytes())
+                ends[side] += int(lengths.sum())
+                tokens[side].write(flat.astype(dtype).tobytes())
+        for side in sides:
+            _write_npy_header(offsets[side], stats.kept + 1)
     return stats
 
 

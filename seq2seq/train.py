@@ -80,6 +80,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     out = Path(config.train.out_dir)
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
+    torch.set_flush_denormal(True)  # denormal floats can slow CPU kernels many times over
     _check_out_dir(out, resume)
     data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
