@@ -18,6 +18,8 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +82,6 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     out = Path(config.train.out_dir)
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
-    torch.set_flush_denormal(True)  # denormal floats can slow CPU kernels many times over
     _check_out_dir(out, resume)
     data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
@@ -94,8 +95,20 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     _check_disk_space(out, model, config.train.keep_best)
     log(f"model: {model.num_parameters():,} parameters; {len(data.train):,} training pairs")
     trainer = _Trainer(config, data, model, dist.wrap(model), optimizer, state, log)
-    trainer.run()
+    with _flush_denormals():
+        trainer.run()
     return trainer.state
+
+
+@contextmanager
+def _flush_denormals() -> Iterator[None]:
+    """Denormal floats can slow CPU kernels many times over: flush them to zero while
+    training, and restore the process-wide default afterwards."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def _check_out_dir(out: Path, resume: bool) -> None:
