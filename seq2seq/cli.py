@@ -17,8 +17,8 @@ from seq2seq.config import ConfigError, load_config
 from seq2seq.corpus import CorpusError, read_lines, read_stream
 from seq2seq.train import TrainError
 
-USER_ERRORS = (ConfigError, CorpusError, CheckpointError, TrainError, FileNotFoundError,
-               IsADirectoryError, PermissionError)
+# OSError covers missing or unwritable files and a full disk (ENOSPC) on output.
+USER_ERRORS = (ConfigError, CorpusError, CheckpointError, TrainError, OSError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,11 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): not an error
+        return 0
     except USER_ERRORS as e:
         print(f"seq2seq {args.command}: error: {_one_line(e)}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 0
     except KeyboardInterrupt:
         print(f"seq2seq {args.command}: interrupted", file=sys.stderr)
         return 130
