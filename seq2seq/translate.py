@@ -49,6 +49,13 @@ class ForcedScore:
         return self.total / self.tokens
 
 
+def quantize_int8(model: Seq2Seq) -> Seq2Seq:
+    """Dynamic int8 quantisation of Linear and GRU/LSTM weights (activations stay float)."""
+    return torch.ao.quantization.quantize_dynamic(
+        model, {torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM}, dtype=torch.qint8,
+    )
+
+
 class Translator:
     """Translate and score text with one model."""
 
@@ -58,18 +65,23 @@ class Translator:
         self.src_tok, self.tgt_tok, self.decode = src_tok, tgt_tok, decode
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, **decode_overrides: Any) -> Translator:
-        """Everything needed comes from the checkpoint; overrides change search settings."""
+    def from_checkpoint(cls, path: str | Path, int8: bool = False,
+                        **decode_overrides: Any) -> Translator:
+        """Everything needed comes from the checkpoint; overrides change search settings.
+        `int8` quantises Linear and RNN weights for faster CPU decoding."""
         payload = load_checkpoint(path)
         config = config_from_dict(payload["config"], source=f"{path} (stored config)")
-        return cls.from_payload(payload, config, **decode_overrides)
+        return cls.from_payload(payload, config, int8, **decode_overrides)
 
     @classmethod
-    def from_payload(cls, payload: dict, config: Config, **decode_overrides: Any) -> Translator:
+    def from_payload(cls, payload: dict, config: Config, int8: bool = False,
+                     **decode_overrides: Any) -> Translator:
         src_tok = Tokenizer(payload["tokenizers"]["src"])
         tgt_tok = Tokenizer(payload["tokenizers"]["tgt"])
         model = Seq2Seq(config.model, len(src_tok), len(tgt_tok))
         model.load_state_dict(payload["model"])
+        if int8:
+            model = quantize_int8(model.eval())
         overrides = {k: v for k, v in decode_overrides.items() if v is not None}
         return cls(model, src_tok, tgt_tok, dataclasses.replace(config.decode, **overrides))
 
