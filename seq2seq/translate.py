@@ -8,6 +8,7 @@ log-probability of given targets.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -50,10 +51,16 @@ class ForcedScore:
 
 
 def quantize_int8(model: Seq2Seq) -> Seq2Seq:
-    """Dynamic int8 quantisation of Linear and GRU/LSTM weights (activations stay float)."""
-    return torch.ao.quantization.quantize_dynamic(
-        model, {torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM}, dtype=torch.qint8,
-    )
+    """Dynamic int8 quantisation of Linear and GRU/LSTM weights (activations stay float).
+
+    torch marks `torch.ao.quantization` deprecated in favour of torchao, but it still
+    ships and works in torch 2.13; its deprecation warnings are kept off the user's screen.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM}, dtype=torch.qint8,
+        )
 
 
 class Translator:

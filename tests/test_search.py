@@ -85,7 +85,8 @@ def test_forced_scores_match_beam_scores_and_batch_size(trained, sources):
 def test_int8_decoding_is_quantised_and_agrees_with_fp32(trained, sources):
     fp32 = Translator.from_checkpoint(trained, method="beam", beam_size=3)
     int8 = Translator.from_checkpoint(trained, method="beam", beam_size=3, int8=True)
-    assert "Quantized" in type(int8.model.generator).__name__
-    assert "Quantized" not in type(fp32.model.generator).__name__
+    assert ".quantized." in type(int8.model.generator).__module__
+    assert ".quantized." in type(int8.model.decoder.rnn).__module__
+    assert ".quantized." not in type(fp32.model.generator).__module__
     same = sum(a == b for a, b in zip(fp32.translate(sources), int8.translate(sources)))
     assert same >= 0.9 * len(sources)
