@@ -25,6 +25,10 @@ class Batch:
     tgt_in: torch.Tensor  # (batch, tgt_len) long
     tgt_out: torch.Tensor  # (batch, tgt_len) long, PAD where there is no token
 
+    def to(self, device: torch.device) -> Batch:
+        return Batch(*(t.to(device) for t in (self.src, self.src_len, self.tgt_in,
+                                              self.tgt_out)))
+
     @property
     def target_tokens(self) -> int:
         """Non-padding target tokens, end-of-sentence included."""

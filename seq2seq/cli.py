@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CPU threads for torch (0 = torch's default)")
     p.add_argument("--int8", action="store_true",
                    help="decode with int8 dynamically quantised weights (faster on CPU)")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu",
+                   help="where to run the model (default: cpu)")
     p.add_argument("--plot-attention", metavar="DIR",
                    help="write one attention heatmap PNG per sentence into DIR")
     p.set_defaults(run=cmd_translate)
@@ -187,7 +189,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
         args, method=args.method, beam_size=args.beam_size, alpha=args.alpha, nbest=args.nbest,
         max_len_ratio=args.max_len_ratio, max_len_extra=args.max_len_extra,
         temperature=args.temperature, top_k=args.top_k, batch_size=args.batch_size,
-        int8=args.int8,
+        int8=args.int8, device=args.device,
     )
     plot_dir = Path(args.plot_attention) if args.plot_attention else None
     if plot_dir:

@@ -118,6 +118,7 @@ class TrainConfig:
     keep_best: int = _positive(3)
     seed: int = 1
     threads: int = _non_negative(0)  # 0 = torch default
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: cuda when available
 
 
 @dataclass(frozen=True)

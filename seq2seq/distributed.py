@@ -22,8 +22,16 @@ T = TypeVar("T")
 def init_from_env() -> None:
     """Join the process group described by torchrun's environment, if any."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch_dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        torch_dist.init_process_group(backend)
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        torch_dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+
+
+def device(kind: str) -> torch.device:
+    """The device of this process: `kind` is auto, cpu or cuda (this rank's GPU)."""
+    if kind == "cpu" or (kind == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
 
 
 def shutdown() -> None:
@@ -45,7 +53,11 @@ def is_rank_zero() -> bool:
 
 def wrap(model: torch.nn.Module) -> torch.nn.Module:
     """DistributedDataParallel around `model` when running multi-process."""
-    return DistributedDataParallel(model) if world_size() > 1 else model
+    if world_size() == 1:
+        return model
+    on_gpu = next(model.parameters()).is_cuda
+    return DistributedDataParallel(model, device_ids=[torch.cuda.current_device()] if on_gpu
+                                   else None)
 
 
 def shard(batches: list) -> list:

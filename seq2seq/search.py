@@ -45,9 +45,9 @@ def sample_search(
 ) -> list[list[Hypothesis]]:
     """Greedy search (temperature 0) or ancestral sampling (temperature > 0, optional
     top-k). Returns one hypothesis per sentence, each in a list for symmetry with beam."""
-    batch = memory.mask.size(0)
-    sentences = torch.arange(batch)  # original index of each row still decoding
-    prev = torch.full((batch,), BOS, dtype=torch.long)
+    batch, device = memory.mask.size(0), memory.mask.device
+    sentences = torch.arange(batch, device=device)  # original index of each row still decoding
+    prev = torch.full((batch,), BOS, dtype=torch.long, device=device)
     tokens: list[list[int]] = [[] for _ in range(batch)]
     scores = [0.0] * batch
     attention: list[list[torch.Tensor]] = [[] for _ in range(batch)]
@@ -109,15 +109,16 @@ def beam_search(
     its length limit; its rows then leave the batch. Returns the `nbest` best
     hypotheses per sentence, best first, by normalised score.
     """
-    batch, k = memory.mask.size(0), beam_size
-    rows = torch.arange(batch).repeat_interleave(k)
+    batch, k, device = memory.mask.size(0), beam_size, memory.mask.device
+    rows = torch.arange(batch, device=device).repeat_interleave(k)
     memory, state = memory.select(rows), state.select(rows)
-    sentences = torch.arange(batch)  # original index of each sentence still searching
-    scores = torch.full((batch, k), float("-inf"))  # (sentences, beam)
+    sentences = torch.arange(batch, device=device)  # original index of each sentence
+    scores = torch.full((batch, k), float("-inf"), device=device)  # (sentences, beam)
     scores[:, 0] = 0.0
-    history = torch.zeros(batch * k, 0, dtype=torch.long)  # (sentences*beam, t)
-    attn_history = torch.zeros(batch * k, 0, memory.mask.size(1))  # (sentences*beam, t, src)
-    prev = torch.full((batch * k,), BOS, dtype=torch.long)
+    history = torch.zeros(batch * k, 0, dtype=torch.long, device=device)  # (sent*beam, t)
+    attn_history = torch.zeros(batch * k, 0, memory.mask.size(1), device=device)
+    prev = torch.full((batch * k,), BOS, dtype=torch.long, device=device)
+    beam_ranks = torch.arange(2 * k, device=device)  # rank of each candidate
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     for t in range(int(max_len.max()) + 1):
         log_probs, state, weights = model.step(prev, state, memory)  # (rows, vocab)
@@ -127,10 +128,10 @@ def beam_search(
         candidates = (scores.unsqueeze(-1) + log_probs.view(n, k, vocab)).view(n, k * vocab)
         top_scores, top_ids = candidates.topk(2 * k, dim=1)  # (sentences, 2*beam)
         origin, token = top_ids // vocab, top_ids % vocab
-        origin_rows = origin + (torch.arange(n) * k).unsqueeze(1)  # (sentences, 2*beam)
+        origin_rows = origin + (torch.arange(n, device=device) * k).unsqueeze(1)  # (n, 2k)
         if return_attention:
             attn_history = torch.cat([attn_history, weights.unsqueeze(1)], dim=1)
-        ended = (token == EOS) & (torch.arange(2 * k) < k) & top_scores.isfinite()
+        ended = (token == EOS) & (beam_ranks < k) & top_scores.isfinite()
         for i, j in ended.nonzero().tolist():
             row = int(origin_rows[i, j])
             score = float(top_scores[i, j])
@@ -140,18 +141,19 @@ def beam_search(
                 attn_history[row].clone() if return_attention else None,
             ))
         # The best `k` candidates that did not end continue; EOS ones sort last.
-        order = ((token == EOS).long() * 2 * k + torch.arange(2 * k)).argsort(dim=1)[:, :k]
+        order = ((token == EOS).long() * 2 * k + beam_ranks).argsort(dim=1)[:, :k]
         scores = top_scores.gather(1, order)  # (sentences, beam)
         next_rows = origin_rows.gather(1, order).view(-1)  # (sentences*beam,)
         next_tokens = token.gather(1, order).view(-1)
-        done = torch.tensor([len(finished[b]) >= k for b in sentences.tolist()]) | at_limit
+        full = [len(finished[b]) >= k for b in sentences.tolist()]
+        done = torch.tensor(full, device=device) | at_limit
         if done.all():
             break
         if done.any():  # memory rows are equal within a sentence: select only on drops
             keep = (~done).repeat_interleave(k)
             next_rows, next_tokens = next_rows[keep], next_tokens[keep]
             sentences, scores = sentences[~done], scores[~done]
-            kept = (~done).nonzero() * k + torch.arange(k)  # (kept sentences, beam)
+            kept = (~done).nonzero() * k + beam_ranks[:k]  # (kept sentences, beam)
             memory = memory.select(kept.view(-1))
         history = torch.cat([history[next_rows], next_tokens.unsqueeze(1)], dim=1)
         if return_attention:

@@ -87,6 +87,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
     model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
+    model.to(dist.device(config.train.device))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     state = TrainState(world_size=dist.world_size())
     if resume:
@@ -178,6 +179,7 @@ class _Trainer:
         self.state, self.log = state, log
         self.out = Path(self.cfg.out_dir)
         self.rank_zero = dist.is_rank_zero()
+        self.device = model.device
         self.stop = GracefulStop()
         self.stopping = False  # a stop agreed by all ranks
         self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
@@ -237,7 +239,7 @@ class _Trainer:
         return max(self.cfg.lr * self.state.lr_scale, self.cfg.min_lr) * ramp
 
     def _train_step(self, indices: Any) -> tuple[float, int]:
-        batch = collate(self.data.train, indices)
+        batch = collate(self.data.train, indices).to(self.device)
         return train_step(self.ddp_model, self.optimizer, batch, lr=self._lr(),
                           label_smoothing=self.cfg.label_smoothing, clip_norm=self.cfg.clip_norm,
                           params=self.model.parameters())
@@ -379,7 +381,7 @@ def dev_loss(model: Seq2Seq, corpus: EncodedCorpus, batch_tokens: int) -> float:
     batches = epoch_batches(corpus.src_lengths, corpus.tgt_lengths, batch_tokens, 0, 0,
                             shuffle=False)
     for indices in batches:
-        batch = collate(corpus, indices)
+        batch = collate(corpus, indices).to(model.device)
         logits = model(batch.src, batch.src_len, batch.tgt_in)
         total += float(F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(),
                                        ignore_index=PAD, reduction="sum"))

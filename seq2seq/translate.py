@@ -20,6 +20,7 @@ import torch
 from seq2seq.batching import pad_sequences
 from seq2seq.checkpoint import load_checkpoint
 from seq2seq.config import Config, DecodeConfig, config_from_dict
+from seq2seq.distributed import device as resolve_device
 from seq2seq.model import Seq2Seq
 from seq2seq.search import Hypothesis, search
 from seq2seq.tokenizer import BOS, EOS, PAD, Tokenizer
@@ -72,23 +73,26 @@ class Translator:
         self.src_tok, self.tgt_tok, self.decode = src_tok, tgt_tok, decode
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, int8: bool = False,
+    def from_checkpoint(cls, path: str | Path, int8: bool = False, device: str = "cpu",
                         **decode_overrides: Any) -> Translator:
         """Everything needed comes from the checkpoint; overrides change search settings.
-        `int8` quantises Linear and RNN weights for faster CPU decoding."""
+        `int8` quantises Linear and RNN weights for faster CPU decoding; `device` is
+        cpu, cuda or auto."""
         payload = load_checkpoint(path)
         config = config_from_dict(payload["config"], source=f"{path} (stored config)")
-        return cls.from_payload(payload, config, int8, **decode_overrides)
+        return cls.from_payload(payload, config, int8, device, **decode_overrides)
 
     @classmethod
     def from_payload(cls, payload: dict, config: Config, int8: bool = False,
-                     **decode_overrides: Any) -> Translator:
+                     device: str = "cpu", **decode_overrides: Any) -> Translator:
         src_tok = Tokenizer(payload["tokenizers"]["src"])
         tgt_tok = Tokenizer(payload["tokenizers"]["tgt"])
         model = Seq2Seq(config.model, len(src_tok), len(tgt_tok))
         model.load_state_dict(payload["model"])
         if int8:
             model = quantize_int8(model.eval())
+        else:
+            model.to(resolve_device(device))
         overrides = {k: v for k, v in decode_overrides.items() if v is not None}
         return cls(model, src_tok, tgt_tok, dataclasses.replace(config.decode, **overrides))
 
@@ -101,6 +105,7 @@ class Translator:
         for start in range(0, len(order), d.batch_size):
             chunk = order[start:start + d.batch_size]
             src, src_len = pad_sequences([sources[i] for i in chunk])
+            src, src_len = src.to(self.model.device), src_len.to(self.model.device)
             hyps = search(
                 self.model, src, src_len, d.method, beam_size=d.beam_size, alpha=d.alpha,
                 nbest=d.nbest, max_len_ratio=d.max_len_ratio, max_len_extra=d.max_len_extra,
@@ -122,7 +127,7 @@ class Translator:
         return [[self._translation(src, h) for h in nbest] for src, nbest in zip(sources, hyps)]
 
     def _translation(self, src: list[int], hyp: Hypothesis) -> Translation:
-        attention = None if hyp.attention is None else hyp.attention[:, :len(src)]
+        attention = None if hyp.attention is None else hyp.attention[:, :len(src)].cpu()
         return Translation(
             self.tgt_tok.decode(hyp.tokens), hyp.score, hyp.normalized_score,
             self.src_tok.pieces(src), self.tgt_tok.pieces(hyp.tokens), attention,
@@ -156,8 +161,10 @@ class Translator:
         src, src_len = pad_sequences([s or [EOS] for s in sources])  # empty source: lone EOS
         tgt_in, _ = pad_sequences(targets, prefix=BOS)
         tgt_out, tgt_len = pad_sequences(targets, suffix=EOS)
-        logits = self.model(src, src_len, tgt_in)  # (batch, tgt_len, vocab)
+        device = self.model.device
+        logits = self.model(src.to(device), src_len.to(device), tgt_in.to(device))  # (b, t, v)
         log_probs = torch.log_softmax(logits.float(), dim=-1)
+        tgt_out = tgt_out.to(device)
         picked = log_probs.gather(2, tgt_out.unsqueeze(2)).squeeze(2)  # (batch, tgt_len)
         picked = picked.masked_fill(tgt_out == PAD, 0.0)
         return [

@@ -73,3 +73,16 @@ def test_overrides_apply_on_top_of_the_file_and_are_validated(tmp_path):
         load_config(path, ["model.layers=2"])
     with pytest.raises(ConfigError, match="must look like section.key=value"):
         load_config(path, ["train.max_steps"])
+
+
+def test_device_choice_resolves_to_cpu_without_a_gpu(tmp_path):
+    import torch
+
+    from seq2seq.distributed import device
+
+    config = load_config(_write(tmp_path, VALID), ["train.device=auto"])
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert device(config.train.device).type == expected
+    assert device("cpu").type == "cpu"
+    with pytest.raises(ConfigError, match="'train.device' must be one of auto, cpu, cuda"):
+        load_config(_write(tmp_path, VALID), ["train.device=tpu"])

@@ -81,5 +81,9 @@ class Seq2Seq(nn.Module):
         log_probs[:, BOS] = float("-inf")
         return log_probs, state, weights.squeeze(1)
 
+    @property
+    def device(self) -> torch.device:
+        return self.src_embed.weight.device  # embeddings stay float under int8 quantisation
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
