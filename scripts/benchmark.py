@@ -143,7 +143,8 @@ def measure_training(config: Config, steps: int, warmup: int, log) -> dict:
         start = time.perf_counter()
         batch = collate(train, indices)  # collation is part of a training step
         _, n = train_step(model, optimizer, batch, lr=cfg.lr * ramp,
-                          label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm)
+                          label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
+                          bf16=cfg.bf16)
         times.append(time.perf_counter() - start)
         tokens.append(n)
         src_tokens.append(int(batch.src_len.sum()))

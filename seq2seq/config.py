@@ -119,6 +119,7 @@ class TrainConfig:
     seed: int = 1
     threads: int = _non_negative(0)  # 0 = torch default
     device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: cuda when available
+    bf16: bool = False  # bfloat16 autocast of the forward pass (CPUs with AVX512-BF16, GPUs)
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,7 @@ class _Trainer:
         batch = collate(self.data.train, indices).to(self.device)
         return train_step(self.ddp_model, self.optimizer, batch, lr=self._lr(),
                           label_smoothing=self.cfg.label_smoothing, clip_norm=self.cfg.clip_norm,
-                          params=self.model.parameters())
+                          params=self.model.parameters(), bf16=self.cfg.bf16)
 
     def _after_step(self, loss: float, tokens: int, bar: tqdm) -> None:
         w, step = self.window, self.state.step
@@ -345,19 +345,22 @@ class _Trainer:
 
 def train_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, *, lr: float,
-    label_smoothing: float, clip_norm: float, params: Any = None,
+    label_smoothing: float, clip_norm: float, params: Any = None, bf16: bool = False,
 ) -> tuple[float, int]:
     """One optimisation step on `batch`: token-summed label-smoothed cross-entropy,
     divided by the target tokens of all ranks, backward, clipping, Adam update.
 
     `model` may be the DDP wrapper; `params` (default `model.parameters()`) are the ones
-    clipped. Returns (mean loss per target token on this rank, its target tokens), where
-    target tokens are `Batch.target_tokens`: non-padding, end-of-sentence included.
+    clipped. `bf16` runs the forward pass under bfloat16 autocast (weights, gradients
+    and the loss stay float32). Returns (mean loss per target token on this rank, its
+    target tokens), where target tokens are `Batch.target_tokens`: non-padding,
+    end-of-sentence included.
     """
     model.train()
-    logits = model(batch.src, batch.src_len, batch.tgt_in)  # (b, t, vocab)
+    with torch.autocast(batch.src.device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(batch.src, batch.src_len, batch.tgt_in)  # (b, t, vocab)
     loss_sum = F.cross_entropy(
-        logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD,
+        logits.float().flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD,
         label_smoothing=label_smoothing, reduction="sum",
     )
     tokens = batch.target_tokens

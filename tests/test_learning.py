@@ -44,3 +44,12 @@ def test_lstm_luong_input_feeding_variant_learns(corpus, tmp_path):
            if '"dev"' in line]
     assert dev[-1]["bleu"] > 60, dev
     assert torch.isfinite(torch.tensor(dev[-1]["loss"]))
+
+
+def test_bf16_autocast_training_learns(corpus, tmp_path):
+    config = make_config(corpus, tmp_path, train={"bf16": True, "max_steps": 300,
+                                                  "eval_every": 300})
+    train(config, log=lambda m: None)
+    dev = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
+           if '"dev"' in line]
+    assert dev[-1]["bleu"] > 80, dev
