@@ -83,6 +83,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     _check_out_dir(out, resume)
+    _check_disk_space(out, config)
     data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
@@ -93,7 +94,6 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     if resume:
         state = _restore(out / "last.pt", model, optimizer)
         log(f"resumed from {out / 'last.pt'} at step {state.step}")
-    _check_disk_space(out, model, config.train.keep_best)
     log(f"model: {model.num_parameters():,} parameters; {len(data.train):,} training pairs")
     trainer = _Trainer(config, data, model, dist.wrap(model), optimizer, state, log)
     with _flush_denormals():
@@ -122,6 +122,8 @@ def _check_out_dir(out: Path, resume: bool) -> None:
         probe.unlink()
     except OSError as e:
         raise TrainError(f"{out}: train.out_dir is not writable ({e.strerror})") from None
+    for stale in out.glob(".*.pt.*.tmp"):  # left by a run killed while writing
+        stale.unlink(missing_ok=True)
     last = out / "last.pt"
     if resume and not last.exists():
         raise TrainError(f"{last}: nothing to resume (no checkpoint there)")
@@ -130,9 +132,13 @@ def _check_out_dir(out: Path, resume: bool) -> None:
                          "or set another train.out_dir")
 
 
-def _check_disk_space(out: Path, model: Seq2Seq, keep_best: int) -> None:
-    full_checkpoint = model.num_parameters() * 4 * 3  # weights + two Adam moments
-    needed = full_checkpoint * 2 + model.num_parameters() * 4 * (keep_best + 2)
+def _check_disk_space(out: Path, config: Config) -> None:
+    """Fail before data preparation if the checkpoints cannot fit on the disk."""
+    vocab = config.tokenizer.vocab_size  # an upper bound of the trained vocabulary
+    with torch.device("meta"):  # counts parameters without allocating them
+        params = Seq2Seq(config.model, vocab, vocab).num_parameters()
+    full_checkpoint = params * 4 * 3  # weights + two Adam moments
+    needed = full_checkpoint * 2 + params * 4 * (config.train.keep_best + 2)
     free = shutil.disk_usage(out).free
     if free < needed:
         raise TrainError(f"{out}: {free / 1e6:.0f} MB free, checkpoints need about "
