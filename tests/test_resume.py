@@ -75,3 +75,20 @@ def test_average_of_checkpoints_is_the_mean_and_translates(corpus, tmp_path):
         assert torch.allclose(tensor, (a[name] + b[name]) / 2)
     save_checkpoint(tmp_path / "avg.pt", averaged)
     assert len(Translator.from_checkpoint(tmp_path / "avg.pt").translate(["red cat"])) == 1
+
+
+def test_early_stopping_and_plateau_schedule_follow_the_dev_metric(corpus, tmp_path):
+    # lr ~0: dev BLEU never moves from its first value, so every later evaluation is
+    # "no improvement": the plateau halves the lr after each 1+1 such evaluations and
+    # early stopping ends the run after 3 of them (at step 4 * 5)
+    config = make_config(corpus, tmp_path, train={
+        "lr": 1e-9, "min_lr": 0.0, "max_steps": 200, "eval_every": 5, "eval_metric": "bleu",
+        "early_stopping_patience": 3, "plateau_patience": 1, "plateau_factor": 0.5},
+        decode={"max_len_extra": 2})
+    state = train(config, **QUIET)
+    assert state.step == 20
+    assert state.evals_without_improvement == 3
+    assert state.lr_scale == 0.5
+    dev = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
+           if '"dev"' in line]
+    assert [entry["improved"] for entry in dev] == [True, False, False, False]
