@@ -64,7 +64,7 @@ def paper_bleu(hypotheses: list[str], references: list[str], lang: str) -> Metri
                                    escape=False) for line in lines]
 
     _check_lengths(hypotheses, references)
-    metric = BLEU(tokenize="none")
+    metric = BLEU(tokenize="none", force=True)  # the text is tokenised on purpose
     score = _run(metric, "BLEU_paper", prepare(hypotheses), prepare(references))
     score.signature += f"|moses-tok:{lang}|lc|punct-norm"
     return score
