@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -24,6 +24,8 @@ from seq2seq.distributed import device as resolve_device
 from seq2seq.model import Seq2Seq
 from seq2seq.search import Hypothesis, search
 from seq2seq.tokenizer import BOS, EOS, PAD, Tokenizer
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,6 +66,20 @@ def quantize_int8(model: Seq2Seq) -> Seq2Seq:
         )
 
 
+def _in_length_batches(
+    indices: Iterable[int], length: Callable[[int], int], batch_size: int,
+    run: Callable[[list[int]], list[T]],
+) -> dict[int, T]:
+    """`run` over batches of `indices` sorted by `length` (little padding); results
+    keyed by index, so callers restore their own order."""
+    order = sorted(indices, key=length)
+    results: dict[int, T] = {}
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        results.update(zip(chunk, run(chunk)))
+    return results
+
+
 class Translator:
     """Translate and score text with one model."""
 
@@ -100,20 +116,19 @@ class Translator:
                    ) -> list[list[Hypothesis]]:
         """Search every source id sequence; empty ones get one empty hypothesis."""
         d = self.decode
-        results: list[list[Hypothesis]] = [[Hypothesis([], 0.0, 0.0)] for _ in sources]
-        order = sorted((i for i, s in enumerate(sources) if len(s)), key=lambda i: len(sources[i]))
-        for start in range(0, len(order), d.batch_size):
-            chunk = order[start:start + d.batch_size]
+
+        def run(chunk: list[int]) -> list[list[Hypothesis]]:
             src, src_len = pad_sequences([sources[i] for i in chunk])
             src, src_len = src.to(self.model.device), src_len.to(self.model.device)
-            hyps = search(
+            return search(
                 self.model, src, src_len, d.method, beam_size=d.beam_size, alpha=d.alpha,
                 nbest=d.nbest, max_len_ratio=d.max_len_ratio, max_len_extra=d.max_len_extra,
                 temperature=d.temperature, top_k=d.top_k, return_attention=return_attention,
             )
-            for i, h in zip(chunk, hyps):
-                results[i] = h
-        return results
+
+        non_empty = [i for i, s in enumerate(sources) if len(s)]
+        found = _in_length_batches(non_empty, lambda i: len(sources[i]), d.batch_size, run)
+        return [found.get(i, [Hypothesis([], 0.0, 0.0)]) for i in range(len(sources))]
 
     def translate(self, lines: list[str]) -> list[str]:
         """Best translation of each line, detokenised."""
@@ -147,14 +162,12 @@ class Translator:
             raise ValueError(f"{len(sources)} sources but {len(targets)} targets")
         src_ids = self.src_tok.encode_batch([s.strip() for s in sources])
         tgt_ids = self.tgt_tok.encode_batch([t.strip() for t in targets])
-        results: list[ForcedScore | None] = [None] * len(sources)
-        order = sorted(range(len(sources)), key=lambda i: len(src_ids[i]))
-        for start in range(0, len(order), self.decode.batch_size):
-            chunk = order[start:start + self.decode.batch_size]
-            scores = self._score_batch([src_ids[i] for i in chunk], [tgt_ids[i] for i in chunk])
-            for i, s in zip(chunk, scores):
-                results[i] = s
-        return results  # type: ignore[return-value]
+        scores = _in_length_batches(
+            range(len(sources)), lambda i: len(src_ids[i]), self.decode.batch_size,
+            lambda chunk: self._score_batch([src_ids[i] for i in chunk],
+                                            [tgt_ids[i] for i in chunk]),
+        )
+        return [scores[i] for i in range(len(sources))]
 
     def _score_batch(self, sources: list[list[int]], targets: list[list[int]]
                      ) -> list[ForcedScore]:
