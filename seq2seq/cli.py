@@ -87,8 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed for sampling")
     p.add_argument("--threads", type=int, default=0,
                    help="CPU threads for torch (0 = torch's default)")
-    p.add_argument("--int8", action="store_true",
-                   help="decode with int8 dynamically quantised weights (faster on CPU)")
+    precision = p.add_mutually_exclusive_group()
+    precision.add_argument("--int8", action="store_true",
+                           help="decode with int8 dynamically quantised weights (faster on CPU)")
+    precision.add_argument("--bf16", action="store_true",
+                           help="decode in bfloat16 (faster on CPUs with AVX512-BF16 and GPUs)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu",
                    help="where to run the model (default: cpu)")
     p.add_argument("--plot-attention", metavar="DIR",
@@ -189,7 +192,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
         args, method=args.method, beam_size=args.beam_size, alpha=args.alpha, nbest=args.nbest,
         max_len_ratio=args.max_len_ratio, max_len_extra=args.max_len_extra,
         temperature=args.temperature, top_k=args.top_k, batch_size=args.batch_size,
-        int8=args.int8, device=args.device,
+        int8=args.int8, bf16=args.bf16, device=args.device,
     )
     plot_dir = Path(args.plot_attention) if args.plot_attention else None
     if plot_dir:

@@ -103,6 +103,9 @@ class TrainConfig:
     batch_tokens: int = _positive(4096)  # padded target tokens per batch
     lr: float = field(default=1e-3, metadata={"min": 1e-9})
     warmup_steps: int = _non_negative(0)
+    # after warm-up: "plateau" multiplies the lr by plateau_factor when the dev metric
+    # stalls; "cosine" decays it to min_lr over the run (max_steps, or max_epochs if fewer)
+    lr_schedule: Literal["plateau", "cosine"] = "plateau"
     plateau_factor: float = field(default=0.5, metadata={"min": 0.01, "max_exclusive": 1.0})
     plateau_patience: int = _non_negative(2)  # evaluations without improvement
     min_lr: float = _non_negative(1e-5)

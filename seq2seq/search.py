@@ -15,7 +15,7 @@ import torch
 from seq2seq.model import Seq2Seq
 from seq2seq.model.decoder import DecoderState
 from seq2seq.model.encoder import Memory
-from seq2seq.tokenizer import BOS, EOS
+from seq2seq.tokenizer import BOS, EOS, PAD
 
 
 @dataclass
@@ -52,10 +52,12 @@ def sample_search(
     scores = [0.0] * batch
     attention: list[list[torch.Tensor]] = [[] for _ in range(batch)]
     for t in range(int(max_len.max()) + 1):
-        log_probs, state, weights = model.step(prev, state, memory)  # (rows, vocab), (rows, src)
-        _force_eos(log_probs, t >= max_len[sentences])
-        choice = _choose(log_probs, temperature, top_k)  # (rows,)
-        chosen_scores = log_probs.gather(1, choice.unsqueeze(1)).squeeze(1)
+        logits, state, weights = model.step(prev, state, memory)  # (rows, vocab), (rows, src)
+        probs = _next_token_probs(logits)  # (rows, vocab)
+        at_limit = t >= max_len[sentences]
+        _force_eos(probs, at_limit)
+        choice = _choose(probs, logits, temperature, top_k, at_limit)  # (rows,)
+        chosen_scores = probs.gather(1, choice.unsqueeze(1)).squeeze(1).log()
         for row, (b, token, score) in enumerate(
             zip(sentences.tolist(), choice.tolist(), chosen_scores.tolist())
         ):
@@ -80,22 +82,36 @@ def sample_search(
     ]
 
 
-def _force_eos(log_probs: torch.Tensor, at_limit: torch.Tensor) -> None:
-    """Rows that reached their length limit may only produce EOS. log_probs (rows, vocab)."""
+def _next_token_probs(logits: torch.Tensor) -> torch.Tensor:
+    """Softmax of logits (rows, vocab) with PAD and BOS set to zero (not renormalised, so
+    the scores equal forced decoding's log-probabilities)."""
+    probs = torch.softmax(logits, dim=-1)
+    probs[:, [PAD, BOS]] = 0.0
+    return probs
+
+
+def _force_eos(probs: torch.Tensor, at_limit: torch.Tensor) -> None:
+    """Rows that reached their length limit may only produce EOS, which keeps its
+    probability. probs (rows, vocab), changed in place."""
     if at_limit.any():
-        eos = log_probs[at_limit, EOS]
-        log_probs[at_limit] = float("-inf")
-        log_probs[at_limit, EOS] = eos
+        eos = probs[at_limit, EOS]
+        probs[at_limit] = 0.0
+        probs[at_limit, EOS] = eos
 
 
-def _choose(log_probs: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
+def _choose(probs: torch.Tensor, logits: torch.Tensor, temperature: float, top_k: int,
+            at_limit: torch.Tensor) -> torch.Tensor:
+    """The most probable token (temperature 0), or a sample from softmax(logits /
+    temperature) over the top k; EOS where `at_limit`. (rows,)"""
     if temperature <= 0:
-        return log_probs.argmax(dim=-1)
-    logits = log_probs / temperature
+        return probs.max(dim=-1).indices  # `max` is several times faster than `argmax`
+    logits = logits / temperature
+    logits[:, [PAD, BOS]] = float("-inf")
     if top_k > 0:
         kth = logits.topk(min(top_k, logits.size(-1)), dim=-1).values[:, -1:]
         logits = logits.masked_fill(logits < kth, float("-inf"))
-    return torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(1)
+    sample = torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(1)
+    return sample.masked_fill(at_limit, EOS)
 
 
 @torch.no_grad()
@@ -121,13 +137,17 @@ def beam_search(
     beam_ranks = torch.arange(2 * k, device=device)  # rank of each candidate
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     for t in range(int(max_len.max()) + 1):
-        log_probs, state, weights = model.step(prev, state, memory)  # (rows, vocab)
-        n, vocab = len(sentences), log_probs.size(-1)
+        logits, state, weights = model.step(prev, state, memory)  # (rows, vocab)
+        n, width = len(sentences), min(2 * k, logits.size(-1))
+        probs = _next_token_probs(logits)  # (rows, vocab)
         at_limit = t >= max_len[sentences]  # (sentences,)
-        _force_eos(log_probs, at_limit.repeat_interleave(k))
-        candidates = (scores.unsqueeze(-1) + log_probs.view(n, k, vocab)).view(n, k * vocab)
+        _force_eos(probs, at_limit.repeat_interleave(k))
+        # The best 2k continuations of a sentence are among the best 2k of each beam;
+        # only those few need a log.
+        row_probs, row_tokens = probs.topk(width, dim=1, sorted=False)  # (rows, 2k)
+        candidates = (scores.view(-1, 1) + row_probs.log()).view(n, k * width)
         top_scores, top_ids = candidates.topk(2 * k, dim=1)  # (sentences, 2*beam)
-        origin, token = top_ids // vocab, top_ids % vocab
+        origin, token = top_ids // width, row_tokens.view(n, k * width).gather(1, top_ids)
         origin_rows = origin + (torch.arange(n, device=device) * k).unsqueeze(1)  # (n, 2k)
         if return_attention:
             attn_history = torch.cat([attn_history, weights.unsqueeze(1)], dim=1)

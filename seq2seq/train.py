@@ -189,14 +189,17 @@ class _Trainer:
         self.stop = GracefulStop()
         self.stopping = False  # a stop agreed by all ranks
         self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
+        # the run's length in steps: batches per epoch are (nearly) the same every epoch
+        self.total_steps = min(self.cfg.max_steps,
+                               self.cfg.max_epochs * len(self._epoch_batches(0)))
 
     def run(self) -> None:
         cfg, state = self.cfg, self.state
-        bar = tqdm(total=cfg.max_steps, initial=state.step, disable=None if self.rank_zero
+        bar = tqdm(total=self.total_steps, initial=state.step, disable=None if self.rank_zero
                    else True, dynamic_ncols=True, desc="train")
         try:
             while not self._should_stop():
-                batches = self._epoch_batches()
+                batches = self._epoch_batches(state.epoch)
                 while state.batch_in_epoch < len(batches) and not self._should_stop():
                     batch_indices = batches[state.batch_in_epoch]
                     loss, tokens = self._train_step(batch_indices)
@@ -233,16 +236,25 @@ class _Trainer:
         patience = self.cfg.early_stopping_patience
         return patience > 0 and self.state.evals_without_improvement >= patience
 
-    def _epoch_batches(self) -> list:
+    def _epoch_batches(self, epoch: int) -> list:
         train = self.data.train
         batches = epoch_batches(train.src_lengths, train.tgt_lengths, self.cfg.batch_tokens,
-                                self.cfg.seed, self.state.epoch)
+                                self.cfg.seed, epoch)
         return dist.shard(batches)
 
     def _lr(self) -> float:
         warmup = self.cfg.warmup_steps
         ramp = min(1.0, (self.state.step + 1) / warmup) if warmup else 1.0
-        return max(self.cfg.lr * self.state.lr_scale, self.cfg.min_lr) * ramp
+        return max(self.cfg.lr * self._decay(), self.cfg.min_lr) * ramp
+
+    def _decay(self) -> float:
+        """Multiplier of the peak lr after warm-up: the plateau factor so far, or a cosine
+        from 1 at the end of warm-up to 0 at the last step of the run."""
+        if self.cfg.lr_schedule == "plateau":
+            return self.state.lr_scale
+        warmup = self.cfg.warmup_steps
+        progress = (self.state.step - warmup) / max(1, self.total_steps - warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, progress))))
 
     def _train_step(self, indices: Any) -> tuple[float, int]:
         batch = collate(self.data.train, indices).to(self.device)
@@ -292,7 +304,7 @@ class _Trainer:
             return True
         s.evals_without_improvement += 1
         s.plateau_count += 1
-        if s.plateau_count > self.cfg.plateau_patience:
+        if self.cfg.lr_schedule == "plateau" and s.plateau_count > self.cfg.plateau_patience:
             s.lr_scale *= self.cfg.plateau_factor
             s.plateau_count = 0
         return False

@@ -90,17 +90,20 @@ class Translator:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, int8: bool = False, device: str = "cpu",
-                        **decode_overrides: Any) -> Translator:
+                        bf16: bool = False, **decode_overrides: Any) -> Translator:
         """Everything needed comes from the checkpoint; overrides change search settings.
-        `int8` quantises Linear and RNN weights for faster CPU decoding; `device` is
-        cpu, cuda or auto."""
+        `int8` quantises Linear and RNN weights for faster CPU decoding; `bf16` casts
+        the whole model to bfloat16 (scores stay float32); `device` is cpu, cuda or auto."""
         payload = load_checkpoint(path)
         config = config_from_dict(payload["config"], source=f"{path} (stored config)")
-        return cls.from_payload(payload, config, int8, device, **decode_overrides)
+        return cls.from_payload(payload, config, int8, device, bf16, **decode_overrides)
 
     @classmethod
     def from_payload(cls, payload: dict, config: Config, int8: bool = False,
-                     device: str = "cpu", **decode_overrides: Any) -> Translator:
+                     device: str = "cpu", bf16: bool = False, **decode_overrides: Any
+                     ) -> Translator:
+        if int8 and bf16:
+            raise ValueError("choose int8 or bf16 decoding, not both")
         src_tok = Tokenizer(payload["tokenizers"]["src"])
         tgt_tok = Tokenizer(payload["tokenizers"]["tgt"])
         model = Seq2Seq(config.model, len(src_tok), len(tgt_tok))
@@ -108,7 +111,7 @@ class Translator:
         if int8:
             model = quantize_int8(model.eval())
         else:
-            model.to(resolve_device(device))
+            model.to(resolve_device(device), torch.bfloat16 if bf16 else torch.float32)
         overrides = {k: v for k, v in decode_overrides.items() if v is not None}
         return cls(model, src_tok, tgt_tok, dataclasses.replace(config.decode, **overrides))
 

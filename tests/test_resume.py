@@ -92,3 +92,18 @@ def test_early_stopping_and_plateau_schedule_follow_the_dev_metric(corpus, tmp_p
     dev = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
            if '"dev"' in line]
     assert [entry["improved"] for entry in dev] == [True, False, False, False]
+
+
+def test_cosine_schedule_warms_up_then_decays_to_min_lr_by_the_last_step(corpus, tmp_path):
+    config = make_config(corpus, tmp_path, train={
+        "lr": 1e-3, "min_lr": 1e-5, "warmup_steps": 4, "lr_schedule": "cosine",
+        "max_steps": 24, "log_every": 1, "eval_every": 24, "early_stopping_patience": 1})
+    train(config, **QUIET)
+    # lrs[i]: the lr logged after step i + 1, i.e. the one step i + 2 uses
+    lrs = [json.loads(line)["lr"] for line in (tmp_path / "metrics.jsonl").read_text()
+           .splitlines() if '"train"' in line]
+    assert len(lrs) == 24
+    assert lrs[:4] == pytest.approx([5e-4, 7.5e-4, 1e-3, 1e-3])  # linear warm-up to the peak
+    assert all(a > b for a, b in zip(lrs[3:-1], lrs[4:-1]))  # then strictly decreasing
+    assert lrs[13] == pytest.approx(5e-4)  # half-way through the decay: half the peak
+    assert lrs[-1] == pytest.approx(1e-5)  # min_lr at the last step

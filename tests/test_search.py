@@ -90,3 +90,13 @@ def test_int8_decoding_is_quantised_and_agrees_with_fp32(trained, sources):
     assert ".quantized." not in type(fp32.model.generator).__module__
     same = sum(a == b for a, b in zip(fp32.translate(sources), int8.translate(sources)))
     assert same >= 0.9 * len(sources)
+
+
+def test_bf16_decoding_runs_in_bfloat16_and_agrees_with_fp32(trained, sources):
+    fp32 = Translator.from_checkpoint(trained, method="beam", beam_size=3)
+    bf16 = Translator.from_checkpoint(trained, method="beam", beam_size=3, bf16=True)
+    assert bf16.model.generator.weight.dtype == torch.bfloat16
+    same = sum(a == b for a, b in zip(fp32.translate(sources), bf16.translate(sources)))
+    assert same >= 0.9 * len(sources)
+    with pytest.raises(ValueError, match="int8 or bf16"):
+        Translator.from_checkpoint(trained, int8=True, bf16=True)
