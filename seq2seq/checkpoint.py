@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from seq2seq.errors import first_line
+
 FORMAT = "seq2seq-checkpoint"
 VERSION = 1
 
@@ -63,8 +65,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             "(damaged, or objects that could run code)"
         ) from None
     except Exception as e:  # noqa: BLE001 (torch raises many types on damaged files)
-        first = (str(e).strip().splitlines() or [""])[0][:120]
-        reason = f"{type(e).__name__}: {first}" if first else type(e).__name__
+        reason = first_line(e, 120, with_type=True)
         raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a seq2seq checkpoint")

@@ -15,6 +15,7 @@ from typing import TextIO
 from seq2seq.checkpoint import CheckpointError
 from seq2seq.config import ConfigError, load_config
 from seq2seq.corpus import CorpusError, read_lines, read_stream
+from seq2seq.errors import first_line
 from seq2seq.train import TrainError
 
 # OSError covers missing or unwritable files and a full disk (ENOSPC) on output.
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 def _one_line(e: BaseException) -> str:
     if isinstance(e, OSError) and e.filename:
         return f"{e.filename}: {e.strerror}"
-    return str(e).splitlines()[0] if str(e) else type(e).__name__
+    return first_line(e)
 
 
 def build_parser() -> argparse.ArgumentParser:

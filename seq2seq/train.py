@@ -33,6 +33,7 @@ from seq2seq.batching import Batch, collate, epoch_batches
 from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 from seq2seq.config import Config
 from seq2seq.corpus import EncodedCorpus
+from seq2seq.errors import first_line
 from seq2seq.metrics import bleu
 from seq2seq.model import Seq2Seq
 from seq2seq.prepare import PreparedData, make_out_dir, prepare
@@ -156,9 +157,8 @@ def _restore(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> Tr
         if state.world_size == dist.world_size():
             _set_rng_state(payload.get("rng_by_rank", [payload["rng"]])[dist.rank()])
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        first = str(e).strip().splitlines()[0][:150] if str(e).strip() else type(e).__name__
-        raise TrainError(f"{path}: training state does not fit this model/config ({first})"
-                         ) from None
+        raise TrainError(f"{path}: training state does not fit this model/config "
+                         f"({first_line(e, 150)})") from None
     if state.world_size != dist.world_size():
         raise TrainError(f"{path}: saved by a run of {state.world_size} process(es); resume "
                          f"it with the same number (this run has {dist.world_size()})")
@@ -166,12 +166,18 @@ def _restore(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> Tr
 
 
 def _rng_state() -> dict[str, Any]:
-    return {"torch": torch.get_rng_state(), "python": random.getstate()}
+    """This process's random state: CPU torch, Python, and its current GPU's if used."""
+    rng = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        rng["cuda"] = torch.cuda.get_rng_state()
+    return rng
 
 
 def _set_rng_state(rng: dict[str, Any]) -> None:
     torch.set_rng_state(rng["torch"])
     random.setstate(rng["python"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state(rng["cuda"])
 
 
 class _Trainer:
