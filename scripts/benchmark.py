@@ -196,6 +196,21 @@ def measure_latency(translator: Translator, sources: list[str], method: str,
             "p95_ms": 1000 * p95, "mean_ms": 1000 * statistics.fmean(times)}
 
 
+def make_translator(config: Config, checkpoint: str | None, precision: str, log) -> Translator:
+    """The trained model of `checkpoint` (its own config), or a fresh one built from
+    `config`, decoding in `precision` (fp32, bf16 or int8)."""
+    if precision not in ("fp32", "bf16", "int8"):
+        raise SystemExit(f"benchmark.py: unknown precision {precision!r} (fp32, bf16, int8)")
+    options = {"int8": precision == "int8", "bf16": precision == "bf16"}
+    if checkpoint:
+        return Translator.from_checkpoint(checkpoint, **options)
+    data = prepare(config, log)  # tokenizers (cached by the training part)
+    torch.manual_seed(config.train.seed)
+    payload = {"model": Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok)).state_dict(),
+               "tokenizers": {"src": data.src_tok.model_bytes, "tgt": data.tgt_tok.model_bytes}}
+    return Translator.from_payload(payload, config, **options)
+
+
 # --------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64, help="decoding batch (sentences)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     parser.add_argument("--matmul-seconds", type=float, default=2.0)
+    parser.add_argument("--precision", default="fp32",
+                        help="comma-separated decoding precisions to measure, each as in "
+                             "`seq2seq translate`: fp32, bf16, int8 (e.g. fp32,bf16,int8)")
     parser.add_argument("--hyp-dir", help="write the decoded test sentences here")
     parser.add_argument("--json-out", help="write all numbers here as JSON")
     args = parser.parse_args(argv)
@@ -241,35 +259,32 @@ def main(argv: list[str] | None = None) -> int:
         results["training"] = tr
 
     if args.decode_sentences >= 0:
-        if args.checkpoint:
-            translator = Translator.from_checkpoint(args.checkpoint)
-            test_prefix = config.data.test
-        else:
-            data = prepare(config, log)  # tokenizers (cached by the training part)
-            torch.manual_seed(config.train.seed)
-            model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
-            translator = Translator(model, data.src_tok, data.tgt_tok, config.decode)
-            test_prefix = config.data.test
+        test_prefix = config.data.test
         pairs = list(read_parallel(corpus_path(test_prefix, config.data.src_lang),
                                    corpus_path(test_prefix, config.data.tgt_lang)))
         if args.decode_sentences:
             pairs = pairs[:args.decode_sentences]
         sources, references = [s for s, _ in pairs], [t for _, t in pairs]
         results["decoding"] = {"test": str(test_prefix), "batch_size": args.batch_size}
-        for name, method, k in (("greedy", "greedy", 1), (f"beam{args.beam_size}", "beam",
-                                                          args.beam_size)):
-            log(f"decoding {len(sources)} sentences, {name}, batch {args.batch_size} ...")
-            numbers, hyps = measure_decoding(translator, sources, references, method, k,
-                                             args.batch_size)
-            results["decoding"][name] = numbers
-            if args.hyp_dir:
-                Path(args.hyp_dir).mkdir(parents=True, exist_ok=True)
-                (Path(args.hyp_dir) / f"test.{name}.{config.data.tgt_lang}").write_text(
-                    "".join(h + "\n" for h in hyps), encoding="utf-8")
-            if args.latency_sentences > 0:
-                log(f"latency, {name}, batch size 1, {args.latency_sentences} sentences ...")
-                results["decoding"][f"{name}_latency"] = measure_latency(
-                    translator, sources[:args.latency_sentences], method, k)
+        for precision in args.precision.split(","):
+            translator = make_translator(config, args.checkpoint, precision, log)
+            suffix = "" if precision == "fp32" else f"_{precision}"
+            for name, method, k in (("greedy", "greedy", 1), (f"beam{args.beam_size}", "beam",
+                                                              args.beam_size)):
+                log(f"decoding {len(sources)} sentences, {name}, {precision}, "
+                    f"batch {args.batch_size} ...")
+                numbers, hyps = measure_decoding(translator, sources, references, method, k,
+                                                 args.batch_size)
+                results["decoding"][name + suffix] = numbers
+                if args.hyp_dir:
+                    Path(args.hyp_dir).mkdir(parents=True, exist_ok=True)
+                    (Path(args.hyp_dir) / f"test.{name}{suffix}.{config.data.tgt_lang}"
+                     ).write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
+                if args.latency_sentences > 0:
+                    log(f"latency, {name}, {precision}, batch size 1, "
+                        f"{args.latency_sentences} sentences ...")
+                    results["decoding"][f"{name}{suffix}_latency"] = measure_latency(
+                        translator, sources[:args.latency_sentences], method, k)
 
     results["peak_rss_mb"] = peak_rss_mb()
     print_report(results)
@@ -320,6 +335,13 @@ def print_report(r: dict) -> None:
             rows.append((f"decode {name.replace('_latency', '')}: latency batch 1 "
                          f"median / p95 ms ({d['sentences']} sent.)",
                          f"{d['median_ms']:.1f} / {d['p95_ms']:.1f}"))
+    decoding = r.get("decoding", {})
+    for name, d in decoding.items():
+        base = decoding.get(name.rsplit("_", 1)[0]) if "_" in name else None
+        if isinstance(d, dict) and "sentences_per_s" in d and base:
+            rows.append((f"decode {name}: speed / BLEU vs fp32",
+                         f"{d['sentences_per_s'] / base['sentences_per_s']:.2f}x / "
+                         f"{d['bleu'] - base['bleu']:+.2f}"))
     rows.append(("peak RSS of the whole run (MB)", f"{r['peak_rss_mb']:.0f}"))
     width = max(len(k) for k, _ in rows)
     print(f"| {'measure':<{width}} | value |")

@@ -56,14 +56,24 @@ class ForcedScore:
 def quantize_int8(model: Seq2Seq) -> Seq2Seq:
     """Dynamic int8 quantisation of Linear and GRU/LSTM weights (activations stay float).
 
+    On CPUs with AMX tiles the oneDNN engine runs int8 matmuls several times faster than
+    the default (fbgemm), so it is selected for the whole process (quantised weights are
+    packed for, and must run on, the engine that was current when they were packed).
     torch marks `torch.ao.quantization` deprecated in favour of torchao, but it still
     ships and works in torch 2.13; its deprecation warnings are kept off the user's screen.
     """
+    if _has_amx() and "onednn" in torch.backends.quantized.supported_engines:
+        torch.backends.quantized.engine = "onednn"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(
             model, {torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM}, dtype=torch.qint8,
         )
+
+
+def _has_amx() -> bool:
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private, so probed
+    return bool(probe and probe())
 
 
 def _in_length_batches(
