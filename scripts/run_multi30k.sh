@@ -5,7 +5,8 @@
 #   bash scripts/run_multi30k.sh en_de                                 # download the data
 #   bash scripts/run_multi30k.sh en_de --from ../shared/data/multi30k  # copy a local copy
 #
-# val is used for model selection only (best.pt by dev BLEU); test is decoded once.
+# val is used for model selection only (best.pt by dev BLEU, then best.pt or the average of
+# the kept checkpoints by val beam BLEU); test is decoded once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pair=${1:?usage: run_multi30k.sh SRC_TGT [--from DIR]}
@@ -31,7 +32,25 @@ start=$SECONDS
 seq2seq train "$config" "${overrides[@]}" "${resume[@]}"
 echo "training wall time: $((SECONDS - start)) s"
 
-seq2seq translate -c "$run/best.pt" --method beam -i "$data/test_2016_flickr.$src.gz" \
+# Model selection on val only: best.pt, or the average of the kept best checkpoints
+# (best-step*.pt), whichever scores the higher beam BLEU on val.
+val_bleu() {  # $1 = checkpoint
+  seq2seq translate -c "$1" --method beam -i "$data/val.$src.gz" -o "$run/val.hyp.$tgt"
+  seq2seq evaluate --hyp "$run/val.hyp.$tgt" --ref "$data/val.$tgt.gz" --json |
+    python -c 'import json, sys; print(json.load(sys.stdin)["BLEU"]["score"])'
+}
+chosen=$run/best.pt
+if ls "$run"/best-step*.pt > /dev/null 2>&1; then
+  seq2seq average "$run"/best-step*.pt -o "$run/averaged.pt"
+  best_val=$(val_bleu "$run/best.pt")
+  averaged_val=$(val_bleu "$run/averaged.pt")
+  echo "val BLEU (beam): best.pt $best_val, averaged.pt $averaged_val"
+  if python -c "import sys; sys.exit(not $averaged_val > $best_val)"; then
+    chosen=$run/averaged.pt
+  fi
+fi
+echo "decoding test_2016_flickr with $chosen"
+seq2seq translate -c "$chosen" --method beam -i "$data/test_2016_flickr.$src.gz" \
   -o "$run/test_2016_flickr.hyp.$tgt"
 seq2seq evaluate --hyp "$run/test_2016_flickr.hyp.$tgt" --ref "$data/test_2016_flickr.$tgt.gz" \
   --paper-lang "$tgt" | tee "$run/test_2016_flickr.scores"

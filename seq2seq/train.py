@@ -196,6 +196,7 @@ class _Trainer:
         self.stopping = False  # a stop agreed by all ranks
         self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
         # the run's length in steps: batches per epoch are (nearly) the same every epoch
+        self._batches: tuple[int, list] = (-1, [])
         self.total_steps = min(self.cfg.max_steps,
                                self.cfg.max_epochs * len(self._epoch_batches(0)))
 
@@ -243,10 +244,14 @@ class _Trainer:
         return patience > 0 and self.state.evals_without_improvement >= patience
 
     def _epoch_batches(self, epoch: int) -> list:
-        train = self.data.train
-        batches = epoch_batches(train.src_lengths, train.tgt_lengths, self.cfg.batch_tokens,
-                                self.cfg.seed, epoch)
-        return dist.shard(batches)
+        """This rank's batches of `epoch`; the last epoch's are kept (building them takes
+        seconds at 10M pairs, and the run's length needs epoch 0's before it starts)."""
+        if self._batches[0] != epoch:
+            train = self.data.train
+            batches = epoch_batches(train.src_lengths, train.tgt_lengths,
+                                    self.cfg.batch_tokens, self.cfg.seed, epoch)
+            self._batches = (epoch, dist.shard(batches))
+        return self._batches[1]
 
     def _lr(self) -> float:
         warmup = self.cfg.warmup_steps
