@@ -76,6 +76,7 @@ class ModelConfig:
     attention_dim: int = _positive(256)  # only used by bahdanau
     input_feeding: bool = False
     dropout: float = _unit_interval(0.3)
+    word_dropout: float = _unit_interval(0.0)  # training: input tokens -> UNK with this prob.
     tie_output: bool = True  # target embedding matrix == output projection
     share_embeddings: bool = False  # source and target embeddings (needs a joint vocabulary)
 

@@ -8,6 +8,8 @@ import torch
 from seq2seq.batching import pad_sequences
 from seq2seq.config import ModelConfig
 from seq2seq.model import Seq2Seq
+from seq2seq.model.seq2seq import drop_words
+from seq2seq.tokenizer import BOS, PAD, UNK
 
 
 @pytest.mark.parametrize("attention", ["bahdanau", "luong_dot", "luong_general"])
@@ -38,3 +40,24 @@ def test_tied_and_shared_embeddings_are_one_tensor():
                          share_embeddings=True)
     model = Seq2Seq(config, 30, 30)
     assert model.generator.weight is model.tgt_embed.weight is model.src_embed.weight
+
+
+def test_word_dropout_hides_tokens_in_training_only():
+    torch.manual_seed(0)
+    ids = torch.randint(3, 30, (64, 50))
+    ids[:, 0], ids[:, 40:] = BOS, PAD
+    dropped = drop_words(ids, 0.3)
+    assert torch.equal(dropped[:, 0], ids[:, 0]) and torch.equal(dropped[:, 40:], ids[:, 40:])
+    hidden = (dropped[:, 1:40] == UNK).float().mean()
+    assert 0.27 < hidden < 0.33
+    assert torch.equal(dropped[dropped != UNK], ids[dropped != UNK])
+
+    config = ModelConfig(emb_dim=16, enc_hidden=8, dec_hidden=16, dropout=0.0, word_dropout=1.0)
+    model = Seq2Seq(config, 30, 30)
+    src_a, src_b = torch.tensor([[5, 6, 7]]), torch.tensor([[8, 9, 10]])
+    lengths, tgt_in = torch.tensor([3]), torch.tensor([[BOS, 11, 12]])
+    with torch.no_grad():
+        # training: every input token is UNK, so the sources cannot be told apart
+        assert torch.equal(model.train()(src_a, lengths, tgt_in), model(src_b, lengths, tgt_in))
+        assert not torch.allclose(model.eval()(src_a, lengths, tgt_in),
+                                  model(src_b, lengths, tgt_in))

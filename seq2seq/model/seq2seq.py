@@ -8,7 +8,7 @@ from torch import nn
 from seq2seq.config import ModelConfig
 from seq2seq.model.decoder import Decoder, DecoderState
 from seq2seq.model.encoder import Encoder, Memory
-from seq2seq.tokenizer import PAD
+from seq2seq.tokenizer import BOS, PAD, UNK
 
 
 class Seq2Seq(nn.Module):
@@ -66,7 +66,11 @@ class Seq2Seq(nn.Module):
     def forward(
         self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor,
     ) -> torch.Tensor:
-        """Teacher forcing: logits (batch, tgt_len, vocab) for every target position."""
+        """Teacher forcing: logits (batch, tgt_len, vocab) for every target position.
+        In training mode `word_dropout` hides random source and target input tokens."""
+        if self.training and self.config.word_dropout > 0:
+            src = drop_words(src, self.config.word_dropout)
+            tgt_in = drop_words(tgt_in, self.config.word_dropout)
         memory, state = self.encode(src, src_len)
         return self.decode(tgt_in, state, memory)[0]
 
@@ -87,3 +91,9 @@ class Seq2Seq(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def drop_words(ids: torch.Tensor, p: float) -> torch.Tensor:
+    """Replace each token of ids (batch, len) by UNK with probability p; PAD and BOS stay."""
+    drop = (torch.rand(ids.shape, device=ids.device) < p) & (ids > BOS)
+    return ids.masked_fill(drop, UNK)
