@@ -9,8 +9,8 @@
 # trains ONE joint SentencePiece BPE 8k model with our toolkit (`seq2seq prepare`) and
 # gives the same .model file to both toolkits. Then, alternating between the two:
 #   train JoeyNMT, ours with JoeyNMT's architecture (input feeding, untied 512-wide output,
-#   attention dim 512), ours with configs/multi30k_en_de.yaml as shipped (fused decoder,
-#   tied 256-wide output) -- each for --steps steps with 4096-token batches;
+#   attention dim 512, fp32), ours with configs/multi30k_en_de.yaml as shipped (fused decoder,
+#   tied 256-wide output, bf16 autocast) -- each for --steps steps with 4096-token batches;
 #   decode the test set greedy (JoeyNMT, ours), then beam 5 (JoeyNMT, ours), 64 sentences
 #   per batch, timing each command by wall clock (process start-up and model load included).
 # Tokens are counted the same way on both sides: non-padding target tokens, end-of-sentence
@@ -193,7 +193,9 @@ OURS_COMMON=(--set "train.max_steps=$STEPS" --set "train.eval_every=$STEPS"
              --set "train.log_every=$LOGFREQ" --set "data.dev=$D/dev100"
              --set "data.test=$D/test" --set "train.early_stopping_patience=0")
 [ "$THREADS" -gt 0 ] && OURS_COMMON+=(--set "train.threads=$THREADS")
-EQUIV=(--set model.input_feeding=true --set model.tie_output=false --set model.attention_dim=512)
+# JoeyNMT's architecture in fp32 (like JoeyNMT): the like-for-like row
+EQUIV=(--set model.input_feeding=true --set model.tie_output=false --set model.attention_dim=512
+       --set train.bf16=false)
 
 ours_train() {  # $1 = name, rest = extra overrides
   local name=$1; shift
