@@ -188,6 +188,7 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 TIMES=$B/times.tsv
 : > "$TIMES"
+rm -f "$B"/ours_default.benchmark.*  # a previous run's, which the report would print
 record() { echo -e "$1\t$2" >> "$TIMES"; }
 OURS_COMMON=(--set "train.max_steps=$STEPS" --set "train.eval_every=$STEPS"
              --set "train.log_every=$LOGFREQ" --set "data.dev=$D/dev100"
