@@ -64,6 +64,12 @@ def test_prepare_train_translate_score_evaluate(corpus, tmp_path):
     plots = tmp_path / "plots"
     run("translate", "-c", checkpoint, "--plot-attention", str(plots), stdin="red cat\nsun\n")
     assert sorted(p.name for p in plots.iterdir()) == ["000001.png", "000002.png"]
+    bf16_plots = tmp_path / "bf16_plots"  # bf16 decoding: attention comes back as float
+    out = run("translate", "-c", checkpoint, "--bf16", "--method", "beam",
+              "--plot-attention", str(bf16_plots), stdin="red cat\nsun\n").stdout
+    assert len(out.splitlines()) == 2 and len(list(bf16_plots.iterdir())) == 2
+    both = run("translate", "-c", checkpoint, "--bf16", "--int8", stdin="sun\n", check=False)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
 
 
 def test_user_errors_are_one_line_with_exit_status_2(tmp_path):
