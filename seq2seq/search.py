@@ -54,9 +54,8 @@ def sample_search(
     for t in range(int(max_len.max()) + 1):
         logits, state, weights = model.step(prev, state, memory)  # (rows, vocab), (rows, src)
         probs = _next_token_probs(logits)  # (rows, vocab)
-        at_limit = t >= max_len[sentences]
-        _force_eos(probs, at_limit)
-        choice = _choose(probs, logits, temperature, top_k, at_limit)  # (rows,)
+        _force_eos(probs, t >= max_len[sentences])
+        choice = _choose(probs, temperature, top_k)  # (rows,)
         chosen_scores = probs.gather(1, choice.unsqueeze(1)).squeeze(1).log()
         for row, (b, token, score) in enumerate(
             zip(sentences.tolist(), choice.tolist(), chosen_scores.tolist())
@@ -99,19 +98,18 @@ def _force_eos(probs: torch.Tensor, at_limit: torch.Tensor) -> None:
         probs[at_limit, EOS] = eos
 
 
-def _choose(probs: torch.Tensor, logits: torch.Tensor, temperature: float, top_k: int,
-            at_limit: torch.Tensor) -> torch.Tensor:
-    """The most probable token (temperature 0), or a sample from softmax(logits /
-    temperature) over the top k; EOS where `at_limit`. (rows,)"""
+def _choose(probs: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
+    """The most probable token (temperature 0), or a sample over the top k from
+    probs ** (1 / temperature), i.e. softmax(logits / temperature). probs (rows, vocab)
+    already exclude PAD and BOS and force EOS at the length limit. -> (rows,)"""
     if temperature <= 0:
         return probs.max(dim=-1).indices  # `max` is several times faster than `argmax`
-    logits = logits / temperature
-    logits[:, [PAD, BOS]] = float("-inf")
+    # scaled so each row's maximum is 1: no row underflows to all zeros at low temperature
+    weights = (probs / probs.max(dim=-1, keepdim=True).values) ** (1.0 / temperature)
     if top_k > 0:
-        kth = logits.topk(min(top_k, logits.size(-1)), dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    sample = torch.multinomial(torch.softmax(logits, dim=-1), 1).squeeze(1)
-    return sample.masked_fill(at_limit, EOS)
+        kth = weights.topk(min(top_k, weights.size(-1)), dim=-1).values[:, -1:]
+        weights = weights.masked_fill(weights < kth, 0.0)
+    return torch.multinomial(weights, 1).squeeze(1)
 
 
 @torch.no_grad()
