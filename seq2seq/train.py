@@ -195,8 +195,8 @@ class _Trainer:
         self.stop = GracefulStop()
         self.stopping = False  # a stop agreed by all ranks
         self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
+        self._batches: tuple[int, list] = (-1, [])  # (epoch, this rank's batches)
         # the run's length in steps: batches per epoch are (nearly) the same every epoch
-        self._batches: tuple[int, list] = (-1, [])
         self.total_steps = min(self.cfg.max_steps,
                                self.cfg.max_epochs * len(self._epoch_batches(0)))
 
