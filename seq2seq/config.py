@@ -60,6 +60,9 @@ class TokenizerConfig:
     joint: bool = True  # one model for both languages (needed for shared embeddings)
     character_coverage: float = field(default=1.0, metadata={"min": 0.5})
     max_training_sentences: int = _positive(2_000_000)
+    # subword regularisation of the training data, re-sampled every epoch: the
+    # BPE-dropout probability (bpe) or the sampling smoothing alpha (unigram); 0 = off
+    sampling: float = _unit_interval(0.0)
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,9 @@ def _check_consistency(config: Config, source: str) -> None:
     model, tokenizer = config.model, config.tokenizer
     if model.share_embeddings and not tokenizer.joint:
         raise ConfigError(f"{source}: 'model.share_embeddings' needs 'tokenizer.joint: true'")
+    if tokenizer.sampling > 0 and tokenizer.type == "char":
+        raise ConfigError(f"{source}: 'tokenizer.sampling' needs type bpe or unigram "
+                          "(a char model has one segmentation)")
     if model.attention == "luong_dot" and model.dec_hidden != 2 * model.enc_hidden:
         raise ConfigError(
             f"{source}: 'model.attention: luong_dot' needs model.dec_hidden == 2 * enc_hidden "

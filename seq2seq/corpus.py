@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from seq2seq.tokenizer import Tokenizer
+from seq2seq.tokenizer import Tokenizer, seed_sampling
 
 CACHE_FORMAT = 1
 CHUNK_LINES = 10_000  # pairs encoded at once; bounds preparation memory (~30 MB a chunk)
@@ -176,7 +176,7 @@ def encode_corpus(
     tmp = cache_dir.with_name(cache_dir.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    dtype = np.uint16 if max(len(src_tok), len(tgt_tok)) < 2**16 else np.int32
+    dtype = _token_dtype(src_tok, tgt_tok)
     try:
         stats = _encode_to_files(src_path, tgt_path, src_tok, tgt_tok, rule, tmp, dtype,
                                  workers)
@@ -209,9 +209,8 @@ def _encode_to_files(
         for handle in offsets.values():
             handle.write(bytes(NPY_HEADER))  # filled in once the length is known
             handle.write(np.zeros(1, np.int64).tobytes())
-        chunks = _chunks(read_parallel(src_path, tgt_path), CHUNK_LINES)
-        init = (src_tok.model_bytes, tgt_tok.model_bytes, rule)
-        for chunk_stats, encoded in _map_chunks(chunks, init, workers):
+        encoded_chunks = _encoded_chunks(src_path, tgt_path, src_tok, tgt_tok, rule, workers)
+        for chunk_stats, encoded in encoded_chunks:
             stats.merge(chunk_stats)
             for side, (flat, lengths) in zip(sides, encoded):
                 offsets[side].write((ends[side] + np.cumsum(lengths)).tobytes())
@@ -220,6 +219,57 @@ def _encode_to_files(
         for side in sides:
             _write_npy_header(offsets[side], stats.kept + 1)
     return stats
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Subword regularisation for one epoch: segmentations drawn with `alpha`, seeded by
+    (seed, epoch, chunk), so they do not depend on the number of workers."""
+
+    alpha: float
+    seed: int
+    epoch: int
+
+    def chunk_seed(self, chunk: int) -> int:
+        return int(np.random.SeedSequence([self.seed, self.epoch, chunk]).generate_state(1)[0])
+
+
+def sample_corpus(
+    src_path: Path, tgt_path: Path, src_tok: Tokenizer, tgt_tok: Tokenizer,
+    rule: FilterRule, sampling: Sampling, workers: int = 1,
+) -> EncodedCorpus:
+    """The corpus encoded with freshly sampled segmentations, in memory (for subword
+    regularisation: one call per epoch). Filtering applies to the sampled lengths."""
+    stats = FilterStats()
+    flats: dict[str, list] = {"src": [], "tgt": []}
+    lengths: dict[str, list] = {"src": [], "tgt": []}
+    for chunk_stats, encoded in _encoded_chunks(src_path, tgt_path, src_tok, tgt_tok, rule,
+                                                workers, sampling):
+        stats.merge(chunk_stats)
+        for side, (flat, side_lengths) in zip(("src", "tgt"), encoded):
+            flats[side].append(flat)
+            lengths[side].append(side_lengths)
+    dtype = _token_dtype(src_tok, tgt_tok)
+    arrays = {}
+    for side in ("src", "tgt"):
+        arrays[f"{side}_tokens"] = np.concatenate(flats[side]).astype(dtype)
+        arrays[f"{side}_offsets"] = np.concatenate([[0], np.cumsum(np.concatenate(
+            lengths[side]))]).astype(np.int64)
+    return EncodedCorpus(**arrays, stats=stats)
+
+
+def _token_dtype(src_tok: Tokenizer, tgt_tok: Tokenizer) -> type:
+    return np.uint16 if max(len(src_tok), len(tgt_tok)) < 2**16 else np.int32
+
+
+def _encoded_chunks(
+    src_path: Path, tgt_path: Path, src_tok: Tokenizer, tgt_tok: Tokenizer,
+    rule: FilterRule, workers: int, sampling: Sampling | None = None,
+) -> Iterator[tuple]:
+    """(stats, ((src ids, src lengths), (tgt ids, tgt lengths))) per chunk, in order."""
+    chunks = enumerate(_chunks(read_parallel(src_path, tgt_path), CHUNK_LINES))
+    init = (src_tok.model_bytes, tgt_tok.model_bytes, rule, sampling)
+    return _map_chunks(chunks, init, workers)
 
 
 def _write_npy_header(handle: BinaryIO, length: int) -> None:
@@ -249,15 +299,20 @@ def _map_chunks(chunks: Iterator[list], init: tuple, workers: int) -> Iterator[t
 _WORKER: dict = {}
 
 
-def _init_worker(src_bytes: bytes, tgt_bytes: bytes, rule: FilterRule) -> None:
-    _WORKER.update(src=Tokenizer(src_bytes), tgt=Tokenizer(tgt_bytes), rule=rule)
+def _init_worker(src_bytes: bytes, tgt_bytes: bytes, rule: FilterRule,
+                 sampling: Sampling | None) -> None:
+    _WORKER.update(src=Tokenizer(src_bytes), tgt=Tokenizer(tgt_bytes), rule=rule,
+                   sampling=sampling)
 
 
-def _encode_chunk(pairs: list[tuple[str, str]]) -> tuple[FilterStats, tuple[tuple, tuple]]:
-    """Encode and filter pairs -> (stats, ((src ids, src lengths), (tgt ids, tgt lengths)))."""
+def _encode_chunk(
+    numbered: tuple[int, list[tuple[str, str]]],
+) -> tuple[FilterStats, tuple[tuple, tuple]]:
+    """Encode and filter chunk number `numbered[0]` -> (stats, ((src ids, src lengths),
+    (tgt ids, tgt lengths))); segmentations are sampled if the worker has a `Sampling`."""
+    chunk, pairs = numbered
     stats = FilterStats(read=len(pairs))
-    src_ids = _WORKER["src"].encode_batch([s for s, _ in pairs])
-    tgt_ids = _WORKER["tgt"].encode_batch([t for _, t in pairs])
+    src_ids, tgt_ids = _encode_texts([s for s, _ in pairs], [t for _, t in pairs], chunk)
     kept_src, kept_tgt = [], []
     for (src_text, tgt_text), src, tgt in zip(pairs, src_ids, tgt_ids):
         reason = "empty" if not src_text.strip() or not tgt_text.strip() else None
@@ -269,6 +324,15 @@ def _encode_chunk(pairs: list[tuple[str, str]]) -> tuple[FilterStats, tuple[tupl
         kept_tgt.append(tgt)
     stats.kept = len(kept_src)
     return stats, (_flatten(kept_src), _flatten(kept_tgt))
+
+
+def _encode_texts(sources: list[str], targets: list[str], chunk: int) -> tuple[list, list]:
+    src_tok, tgt_tok, sampling = _WORKER["src"], _WORKER["tgt"], _WORKER["sampling"]
+    if sampling is None:
+        return src_tok.encode_batch(sources), tgt_tok.encode_batch(targets)
+    seed_sampling(sampling.chunk_seed(chunk))
+    return src_tok.sample_batch(sources, sampling.alpha), tgt_tok.sample_batch(targets,
+                                                                                sampling.alpha)
 
 
 def _flatten(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -17,9 +17,11 @@ from seq2seq.corpus import (
     CorpusError,
     EncodedCorpus,
     FilterRule,
+    Sampling,
     corpus_path,
     encode_corpus,
     read_parallel,
+    sample_corpus,
 )
 from seq2seq.tokenizer import Tokenizer, TokenizerError, train_tokenizer
 
@@ -54,6 +56,18 @@ def prepare(config: Config, log: callable = print) -> PreparedData:
     dev_pairs = [(s, t) for s, t in read_parallel(dev_src, dev_tgt) if s.strip() and t.strip()]
     return PreparedData(src_tok, tgt_tok, train, dev,
                         [s for s, _ in dev_pairs], [t for _, t in dev_pairs])
+
+
+def sampled_train(config: Config, data: PreparedData, epoch: int) -> EncodedCorpus:
+    """The training corpus with its subwords sampled afresh for `epoch`
+    (`tokenizer.sampling`); a pure function of the config, so a resumed run gets the
+    same epoch again."""
+    d = config.data
+    return sample_corpus(
+        corpus_path(d.train, d.src_lang), corpus_path(d.train, d.tgt_lang), data.src_tok,
+        data.tgt_tok, FilterRule(d.max_len, d.max_ratio),
+        Sampling(config.tokenizer.sampling, config.train.seed, epoch), workers=d.encode_workers,
+    )
 
 
 def make_out_dir(out: Path) -> None:

@@ -37,12 +37,24 @@ class Tokenizer:
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         return self._sp.encode(texts, out_type=int)
 
+    def sample_batch(self, texts: list[str], alpha: float) -> list[list[int]]:
+        """A random segmentation of each text (BPE-dropout with probability `alpha`, or
+        unigram sampling with smoothing `alpha`), drawn from SentencePiece's generator:
+        one thread, so `seed_sampling` makes the draws repeatable."""
+        return self._sp.encode(texts, out_type=int, enable_sampling=True, alpha=alpha,
+                               nbest_size=-1, num_threads=1)
+
     def decode(self, ids: Iterable[int]) -> str:
         """Text of the ids; special ids and unknowns are dropped, whitespace single."""
         return " ".join(self._sp.decode([i for i in ids if i > EOS]).split())
 
     def pieces(self, ids: Iterable[int]) -> list[str]:
         return [self._sp.id_to_piece(int(i)) for i in ids]
+
+
+def seed_sampling(seed: int) -> None:
+    """Seed SentencePiece's (process-wide) generator used by `Tokenizer.sample_batch`."""
+    spm.set_random_generator_seed(seed)
 
 
 def train_tokenizer(sentences: Iterable[str], config: TokenizerConfig) -> Tokenizer:

@@ -36,7 +36,7 @@ from seq2seq.corpus import EncodedCorpus
 from seq2seq.errors import first_line
 from seq2seq.metrics import bleu
 from seq2seq.model import Seq2Seq
-from seq2seq.prepare import PreparedData, make_out_dir, prepare
+from seq2seq.prepare import PreparedData, make_out_dir, prepare, sampled_train
 from seq2seq.tokenizer import PAD
 from seq2seq.translate import Translator
 
@@ -195,10 +195,10 @@ class _Trainer:
         self.stop = GracefulStop()
         self.stopping = False  # a stop agreed by all ranks
         self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
-        self._batches: tuple[int, list] = (-1, [])  # (epoch, this rank's batches)
+        self._epoch: tuple[int, EncodedCorpus, list] = (-1, data.train, [])
         # the run's length in steps: batches per epoch are (nearly) the same every epoch
         self.total_steps = min(self.cfg.max_steps,
-                               self.cfg.max_epochs * len(self._epoch_batches(0)))
+                               self.cfg.max_epochs * len(self._epoch_data(0)[1]))
 
     def run(self) -> None:
         cfg, state = self.cfg, self.state
@@ -206,10 +206,9 @@ class _Trainer:
                    else True, dynamic_ncols=True, desc="train")
         try:
             while not self._should_stop():
-                batches = self._epoch_batches(state.epoch)
+                corpus, batches = self._epoch_data(state.epoch)
                 while state.batch_in_epoch < len(batches) and not self._should_stop():
-                    batch_indices = batches[state.batch_in_epoch]
-                    loss, tokens = self._train_step(batch_indices)
+                    loss, tokens = self._train_step(corpus, batches[state.batch_in_epoch])
                     state.step += 1
                     state.batch_in_epoch += 1
                     self._after_step(loss, tokens, bar)
@@ -243,15 +242,18 @@ class _Trainer:
         patience = self.cfg.early_stopping_patience
         return patience > 0 and self.state.evals_without_improvement >= patience
 
-    def _epoch_batches(self, epoch: int) -> list:
-        """This rank's batches of `epoch`; the last epoch's are kept (building them takes
-        seconds at 10M pairs, and the run's length needs epoch 0's before it starts)."""
-        if self._batches[0] != epoch:
+    def _epoch_data(self, epoch: int) -> tuple[EncodedCorpus, list]:
+        """The training corpus of `epoch` (its subwords re-sampled if `tokenizer.sampling`)
+        and this rank's batches of it. The last epoch's are kept: building them takes
+        seconds at 10M pairs, and the run's length needs epoch 0's before it starts."""
+        if self._epoch[0] != epoch:
             train = self.data.train
+            if self.config.tokenizer.sampling > 0:
+                train = sampled_train(self.config, self.data, epoch)
             batches = epoch_batches(train.src_lengths, train.tgt_lengths,
                                     self.cfg.batch_tokens, self.cfg.seed, epoch)
-            self._batches = (epoch, dist.shard(batches))
-        return self._batches[1]
+            self._epoch = (epoch, train, dist.shard(batches))
+        return self._epoch[1:]
 
     def _lr(self) -> float:
         warmup = self.cfg.warmup_steps
@@ -267,8 +269,8 @@ class _Trainer:
         progress = (self.state.step - warmup) / max(1, self.total_steps - warmup)
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, progress))))
 
-    def _train_step(self, indices: Any) -> tuple[float, int]:
-        batch = collate(self.data.train, indices).to(self.device)
+    def _train_step(self, corpus: EncodedCorpus, indices: Any) -> tuple[float, int]:
+        batch = collate(corpus, indices).to(self.device)
         return train_step(self.ddp_model, self.optimizer, batch, lr=self._lr(),
                           label_smoothing=self.cfg.label_smoothing, clip_norm=self.cfg.clip_norm,
                           params=self.model.parameters(), bf16=self.cfg.bf16)

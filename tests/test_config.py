@@ -42,6 +42,7 @@ def test_valid_config_fills_defaults(tmp_path):
      "needs 'tokenizer.joint: true'"),
     (VALID + "model: {attention: luong_dot, enc_hidden: 100, dec_hidden: 300}\n",
      "needs model.dec_hidden == 2 * enc_hidden"),
+    (VALID + "tokenizer: {type: char, sampling: 0.1}\n", "'tokenizer.sampling' needs type bpe"),
 ])
 def test_bad_config_is_one_line_naming_file_and_key(tmp_path, text, expected):
     path = _write(tmp_path, text)

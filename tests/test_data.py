@@ -55,3 +55,31 @@ def test_length_filters_drop_and_count(corpus, tmp_path):
     assert stats.read == 2000 and stats.kept == len(data.train) < 2000
     assert stats.kept + sum(stats.dropped.values()) == stats.read
     assert max(data.train.src_lengths.max(), data.train.tgt_lengths.max()) <= 6
+
+
+def test_sampled_segmentations_are_seeded_per_epoch_and_decode_to_the_text(
+        corpus, tmp_path, monkeypatch):
+    import numpy as np
+
+    from seq2seq import corpus as corpus_module
+    from seq2seq.corpus import FilterRule, Sampling, corpus_path, read_parallel, sample_corpus
+
+    data = prepare(make_config(corpus, tmp_path), **QUIET)
+    files = corpus_path(corpus["train"], "src"), corpus_path(corpus["train"], "tgt")
+
+    def sampled(epoch: int, workers: int = 1):
+        return sample_corpus(*files, data.src_tok, data.tgt_tok, FilterRule(),
+                             Sampling(0.3, seed=7, epoch=epoch), workers=workers)
+
+    monkeypatch.setattr(corpus_module, "CHUNK_LINES", 300)  # several chunks for 2 workers
+    first, again, two_workers, next_epoch = sampled(0), sampled(0), sampled(0, 2), sampled(1)
+    for other in (again, two_workers):
+        assert np.array_equal(first.src_tokens, other.src_tokens)
+        assert np.array_equal(first.tgt_offsets, other.tgt_offsets)
+    assert not np.array_equal(first.src_tokens, next_epoch.src_tokens)
+    assert first.src_lengths.sum() > data.train.src_lengths.sum()  # pieces were split
+    texts = list(read_parallel(*files))
+    assert len(first) == len(texts) == 2000
+    for i in (0, 1, 999, 1999):
+        assert data.src_tok.decode(first.src(i)) == texts[i][0]
+        assert data.tgt_tok.decode(first.tgt(i)) == texts[i][1]

@@ -19,16 +19,15 @@ def _losses(out_dir) -> dict[int, float]:
     return {e["step"]: e["train_loss"] for e in map(json.loads, lines) if e["kind"] == "train"}
 
 
-def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path):
-    settings = {"model": {"dropout": 0.3}, "train": {"eval_every": 20, "batch_tokens": 1500}}
-    whole = make_config(corpus, tmp_path / "whole", train={**settings["train"], "max_steps": 60},
-                        model=settings["model"])
+@pytest.mark.parametrize("sampling", [0.0, 0.2], ids=["fixed-subwords", "sampled-subwords"])
+def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path, sampling):
+    settings = {"model": {"dropout": 0.3}, "tokenizer": {"sampling": sampling}}
+    steps = {"eval_every": 20, "batch_tokens": 1500}
+    whole = make_config(corpus, tmp_path / "whole", train={**steps, "max_steps": 60}, **settings)
     train(whole, **QUIET)
-    first = make_config(corpus, tmp_path / "parts", train={**settings["train"], "max_steps": 20},
-                        model=settings["model"])
+    first = make_config(corpus, tmp_path / "parts", train={**steps, "max_steps": 20}, **settings)
     train(first, **QUIET)
-    rest = make_config(corpus, tmp_path / "parts", train={**settings["train"], "max_steps": 60},
-                       model=settings["model"])
+    rest = make_config(corpus, tmp_path / "parts", train={**steps, "max_steps": 60}, **settings)
     state = train(rest, resume=True, **QUIET)
     assert state.step == 60
     assert state.epoch >= 1  # the run crossed an epoch boundary after resuming
@@ -36,6 +35,17 @@ def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path):
     a = load_checkpoint(tmp_path / "whole" / "last.pt")["model"]
     b = load_checkpoint(tmp_path / "parts" / "last.pt")["model"]
     assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_subword_sampling_trains_on_other_segmentations(corpus, tmp_path):
+    runs = {}
+    for sampling in (0.0, 0.2):
+        out = tmp_path / str(sampling)
+        train(make_config(corpus, out, tokenizer={"sampling": sampling},
+                          train={"max_steps": 3, "eval_every": 3}), **QUIET)
+        runs[sampling] = _losses(out)
+    assert runs[0.0].keys() == runs[0.2].keys() == {1, 2, 3}
+    assert all(runs[0.0][step] != runs[0.2][step] for step in (1, 2, 3))
 
 
 def test_existing_run_is_not_overwritten_and_resume_needs_a_checkpoint(corpus, tmp_path):
