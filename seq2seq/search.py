@@ -98,16 +98,43 @@ def _force_eos(probs: torch.Tensor, at_limit: torch.Tensor) -> None:
         probs[at_limit, EOS] = eos
 
 
+def largest(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k largest values of each row of x (rows, n) and their columns, in no particular
+    order: `torch.topk(x, k, sorted=False)`, but 2-4x faster on CPU for a vocabulary-wide
+    x and a small k (the cost of topk grows with the elements it scans).
+
+    The row is cut into chunks of c columns. The k largest values lie in the k chunks with
+    the largest maxima (an element outside them is beaten by k chunk maxima), or in the
+    last n mod c columns, so only those k*c + n mod c columns are searched.
+    """
+    rows, n = x.shape
+    # c near sqrt(n/k) balances the chunk search (n/c) against the final one (k*c); a
+    # multiple of 16 keeps the chunk maxima vectorised (c = 28 takes 4x longer than 32)
+    c = max(32, 16 * round((n / k) ** 0.5 / 16))
+    chunks = n // c
+    if chunks < 4 * k:  # too narrow to gain
+        return x.topk(k, dim=1, sorted=False)
+    maxima = x[:, :chunks * c].view(rows, chunks, c).amax(-1)  # (rows, chunks)
+    best = maxima.topk(k, dim=1, sorted=False).indices  # (rows, k)
+    offsets = torch.arange(c, device=x.device)
+    columns = (best.unsqueeze(-1) * c + offsets).view(rows, k * c)  # (rows, k*c)
+    if chunks * c < n:
+        rest = torch.arange(chunks * c, n, device=x.device).expand(rows, -1)
+        columns = torch.cat([columns, rest], dim=1)
+    values, where = x.gather(1, columns).topk(k, dim=1, sorted=False)  # (rows, k)
+    return values, columns.gather(1, where)
+
+
 def _choose(probs: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
     """The most probable token (temperature 0), or a sample over the top k from
     probs ** (1 / temperature), i.e. softmax(logits / temperature). probs (rows, vocab)
     already exclude PAD and BOS and force EOS at the length limit. -> (rows,)"""
     if temperature <= 0:
-        return probs.max(dim=-1).indices  # `max` is several times faster than `argmax`
+        return largest(probs, 1)[1].squeeze(1)  # faster than max/argmax
     # scaled so each row's maximum is 1: no row underflows to all zeros at low temperature
     weights = (probs / probs.max(dim=-1, keepdim=True).values) ** (1.0 / temperature)
     if top_k > 0:
-        kth = weights.topk(min(top_k, weights.size(-1)), dim=-1).values[:, -1:]
+        kth = largest(weights, min(top_k, weights.size(-1)))[0].amin(dim=-1, keepdim=True)
         weights = weights.masked_fill(weights < kth, 0.0)
     return torch.multinomial(weights, 1).squeeze(1)
 
@@ -142,7 +169,7 @@ def beam_search(
         _force_eos(probs, at_limit.repeat_interleave(k))
         # The best 2k continuations of a sentence are among the best 2k of each beam;
         # only those few need a log.
-        row_probs, row_tokens = probs.topk(width, dim=1, sorted=False)  # (rows, 2k)
+        row_probs, row_tokens = largest(probs, width)  # (rows, 2k)
         candidates = (scores.view(-1, 1) + row_probs.log()).view(n, k * width)
         top_scores, top_ids = candidates.topk(2 * k, dim=1)  # (sentences, 2*beam)
         origin, token = top_ids // width, row_tokens.view(n, k * width).gather(1, top_ids)

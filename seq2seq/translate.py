@@ -66,9 +66,20 @@ def quantize_int8(model: Seq2Seq) -> Seq2Seq:
         torch.backends.quantized.engine = "onednn"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        qconfig = torch.ao.quantization.default_dynamic_qconfig
         return torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM}, dtype=torch.qint8,
+            model, {name: qconfig for name in _int8_modules(model)}, dtype=torch.qint8,
         )
+
+
+def _int8_modules(model: Seq2Seq) -> list[str]:
+    """Names of the Linear and RNN modules worth quantising: all but Bahdanau's one-column
+    energy layer, whose input is the (rows, src_len, attention_dim) activations of every
+    step; quantising those each step costs more than its matmul saves (beam search
+    ~1.15x faster without it)."""
+    kinds = (torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM)
+    return [name for name, module in model.named_modules()
+            if isinstance(module, kinds) and not name.endswith("attention.energy")]
 
 
 def _has_amx() -> bool:

@@ -130,3 +130,23 @@ def test_beam_of_one_is_greedy(model, srcs, alpha, ratio, extra):
     for (b,), (g,) in zip(beam, greedy):
         assert b.tokens == g.tokens
         assert b.score == pytest.approx(g.score, abs=1e-4)
+
+
+# --- the k largest of a row (search's vocabulary-wide top-k) ------------------------------
+
+@SETTINGS
+@given(rows=st.integers(1, 5), n=st.integers(1, 3000), k=st.integers(1, 12),
+       distinct=st.integers(2, 10_000), seed=st.integers(0, 2**31))
+def test_largest_matches_torch_topk(rows, n, k, distinct, seed):
+    from seq2seq.search import largest
+
+    k = min(k, n)
+    generator = torch.Generator().manual_seed(seed)
+    shuffled = torch.randint(distinct, (rows, n), generator=generator).float()  # ties if few
+    for x in (shuffled, shuffled.sort(dim=1).values):  # sorted: the largest come last
+        values, columns = largest(x, k)
+        assert values.shape == columns.shape == (rows, k)
+        expected = x.topk(k, dim=1).values.sort(dim=1).values
+        assert torch.equal(values.sort(dim=1).values, expected)
+        assert torch.equal(x.gather(1, columns), values)
+        assert all(len(set(row)) == k for row in columns.tolist())  # no column twice

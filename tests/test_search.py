@@ -87,6 +87,7 @@ def test_int8_decoding_is_quantised_and_agrees_with_fp32(trained, sources):
     int8 = Translator.from_checkpoint(trained, method="beam", beam_size=3, int8=True)
     assert ".quantized." in type(int8.model.generator).__module__
     assert ".quantized." in type(int8.model.decoder.rnn).__module__
+    assert ".quantized." not in type(int8.model.decoder.attention.energy).__module__
     assert ".quantized." not in type(fp32.model.generator).__module__
     same = sum(a == b for a, b in zip(fp32.translate(sources), int8.translate(sources)))
     assert same >= 0.9 * len(sources)
