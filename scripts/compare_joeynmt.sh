@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Speed comparison with JoeyNMT 2.3.0 on Multi30k en->de, same machine, same run.
 #
-#   bash scripts/compare_joeynmt.sh [--steps 200] [--test-sentences 0] [--threads 0]
-#                                   [--no-benchmark]
+#   bash scripts/compare_joeynmt.sh [--steps 200 | --minutes M] [--test-sentences 0]
+#                                   [--threads 0] [--no-benchmark]
 #
 # Makes .bench/joeynmt-venv (torch==2.13.0 first, then joeynmt==2.3.0,
 # importlib_metadata, sentencepiece==0.2.0), decompresses Multi30k into .bench/compare/data,
@@ -11,6 +11,10 @@
 #   train JoeyNMT, ours with JoeyNMT's architecture (input feeding, untied 512-wide output,
 #   attention dim 512, fp32), ours with configs/multi30k_en_de.yaml as shipped (fused decoder,
 #   tied 256-wide output, bf16 autocast) -- each for --steps steps with 4096-token batches;
+#   or, with --minutes M, each for M minutes of wall clock (stopped by SIGINT, on which both
+#   toolkits save their current weights; constant learning rate 2e-3 for both, since a
+#   decay schedule needs a known length), which gives trained models to decode and the BLEU
+#   each toolkit reaches in the same time;
 #   decode the test set greedy (JoeyNMT, ours), then beam 5 (JoeyNMT, ours), 64 sentences
 #   per batch, timing each command by wall clock (process start-up and model load included).
 # Tokens are counted the same way on both sides: non-padding target tokens, end-of-sentence
@@ -20,12 +24,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STEPS=200
+MINUTES=0        # > 0: train for this wall time instead of --steps
 NTEST=0          # 0 = the whole test_2016_flickr (1,000 sentences)
 THREADS=0        # 0 = each toolkit's torch default
 BENCHMARK=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) STEPS=$2; shift 2 ;;
+    --minutes) MINUTES=$2; shift 2 ;;
     --test-sentences) NTEST=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --no-benchmark) BENCHMARK=0; shift ;;
@@ -42,7 +48,10 @@ JPY=$VENV/bin/python
 B=.bench/compare
 SRC=../shared/data/multi30k
 CONFIG=configs/multi30k_en_de.yaml
-LOGFREQ=$(( STEPS / 10 > 5 ? STEPS / 10 : 5 ))
+if [ "$MINUTES" -gt 0 ]; then STEPS=10000000; LOGFREQ=50  # the clock stops training
+else LOGFREQ=$(( STEPS / 10 > 5 ? STEPS / 10 : 5 )); fi
+JOEY_CKPT=$STEPS.ckpt
+[ "$MINUTES" -gt 0 ] && JOEY_CKPT=latest.ckpt   # the weights saved on SIGINT
 mkdir -p "$B"
 
 # ---------------------------------------------------------------- JoeyNMT environment
@@ -126,7 +135,7 @@ testing:
   sacrebleu_cfg:
     tokenize: "13a"
     lowercase: False
-  load_model: "$B/joey/model/$STEPS.ckpt"
+  load_model: "$B/joey/model/$JOEY_CKPT"
 training:
   random_seed: 1
   optimizer: "adam"
@@ -194,6 +203,15 @@ OURS_COMMON=(--set "train.max_steps=$STEPS" --set "train.eval_every=$STEPS"
              --set "train.log_every=$LOGFREQ" --set "data.dev=$D/dev100"
              --set "data.test=$D/test" --set "train.early_stopping_patience=0")
 [ "$THREADS" -gt 0 ] && OURS_COMMON+=(--set "train.threads=$THREADS")
+# constant rate in the timed mode, like JoeyNMT's (the plateau schedule never fires: no eval)
+[ "$MINUTES" -gt 0 ] && OURS_COMMON+=(--set train.lr_schedule=plateau)
+OURS_CKPT=best.pt
+[ "$MINUTES" -gt 0 ] && OURS_CKPT=last.pt   # the weights saved on SIGINT
+# Runs a training command, for MINUTES of wall clock if set (SIGINT then; exit 124 is that).
+timed() {
+  if [ "$MINUTES" -gt 0 ]; then timeout -s INT "${MINUTES}m" "$@" || [ $? -eq 124 ]
+  else "$@"; fi
+}
 # JoeyNMT's architecture in fp32 (like JoeyNMT): the like-for-like row
 EQUIV=(--set model.input_feeding=true --set model.tie_output=false --set model.attention_dim=512
        --set train.bf16=false)
@@ -203,19 +221,20 @@ ours_train() {  # $1 = name, rest = extra overrides
   rm -rf "${B:?}/$name"; mkdir -p "$B/$name"
   cp "$B/spm/tokenizer.src.model" "$B/spm/tokenizer.tgt.model" "$B/$name/"
   local t0; t0=$(now)
-  "$PY" -m seq2seq train "$CONFIG" "${OURS_COMMON[@]}" --set "train.out_dir=$B/$name" "$@" \
-    > "$B/$name.train.log" 2>&1
+  timed "$PY" -m seq2seq train "$CONFIG" "${OURS_COMMON[@]}" --set "train.out_dir=$B/$name" \
+    "$@" > "$B/$name.train.log" 2>&1
   record "train_$name" "$(since "$t0")"
 }
 
-echo "== train JoeyNMT ($STEPS steps)" >&2
+LENGTH="$STEPS steps"; [ "$MINUTES" -gt 0 ] && LENGTH="$MINUTES minutes"
+echo "== train JoeyNMT ($LENGTH)" >&2
 rm -rf "$B/joey/model"
 t0=$(now)
-"$JPY" -m joeynmt train "$B/joey/greedy.yaml" --skip-test > "$B/joey.train.log" 2>&1
+timed "$JPY" -m joeynmt train "$B/joey/greedy.yaml" --skip-test > "$B/joey.train.log" 2>&1
 record train_joey "$(since "$t0")"
-echo "== train ours, JoeyNMT's architecture ($STEPS steps)" >&2
+echo "== train ours, JoeyNMT's architecture ($LENGTH)" >&2
 ours_train ours_equiv "${EQUIV[@]}"
-echo "== train ours, shipped config ($STEPS steps)" >&2
+echo "== train ours, shipped config ($LENGTH)" >&2
 ours_train ours_default
 
 T_EN=$D/test.en
@@ -230,7 +249,7 @@ for method in greedy beam5; do
     echo "== decode $method: $name" >&2
     if [ $method = greedy ]; then args=(--method greedy); else args=(--method beam --beam-size 5 --alpha 0.6); fi
     t0=$(now)
-    "$PY" -m seq2seq translate -c "$B/$name/best.pt" -i "$T_EN" -o "$B/$name.$method.de" \
+    "$PY" -m seq2seq translate -c "$B/$name/$OURS_CKPT" -i "$T_EN" -o "$B/$name.$method.de" \
       "${args[@]}" --batch-size 64 ${THREADS:+--threads $THREADS} > "$B/$name.$method.log" 2>&1
     record "decode_${method}_$name" "$(since "$t0")"
   done
@@ -238,7 +257,7 @@ done
 
 if [ "$BENCHMARK" = 1 ]; then
   echo "== scripts/benchmark.py on ours_default (in-process decoding numbers)" >&2
-  bench_args=(--checkpoint "$B/ours_default/best.pt" --train-steps 0 --latency-sentences 20
+  bench_args=(--checkpoint "$B/ours_default/$OURS_CKPT" --train-steps 0 --latency-sentences 20
               --decode-sentences "$NTEST" --json-out "$B/ours_default.benchmark.json")
   [ "$THREADS" -gt 0 ] && bench_args+=(--threads "$THREADS")
   "$PY" scripts/benchmark.py "$CONFIG" "${OURS_COMMON[@]}" --set "train.out_dir=$B/spm" \
@@ -246,13 +265,14 @@ if [ "$BENCHMARK" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- report
-"$PY" - "$B" "$STEPS" "$LOGFREQ" "$THREADS" <<'EOF'
+"$PY" - "$B" "$STEPS" "$LOGFREQ" "$THREADS" "$MINUTES" <<'EOF'
 import json, os, re, sys
 from pathlib import Path
 import sacrebleu
 import torch
 
 b, steps, logfreq, threads = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+minutes = int(sys.argv[5])
 times = dict(line.split("\t") for line in (b / "times.tsv").read_text().splitlines())
 times = {k: float(v) for k, v in times.items()}
 refs = (b / "data/test.de").read_text(encoding="utf-8").splitlines()
@@ -265,9 +285,15 @@ def steady(values):  # drop the first logging window (warm-up) when there are mo
 joey_log = (b / "joey/model/train.log").read_text(encoding="utf-8", errors="replace")
 joey_tok = [float(x) for x in re.findall(r"Tokens per Sec:\s*([0-9.]+)", joey_log)]
 tok = {"joey": steady(joey_tok)}
+trained = {key: steps for key in ("joey", "ours_equiv", "ours_default")}  # steps per system
+if minutes:
+    trained["joey"] = int(re.findall(r"Interrupt at epoch\s*\d+, step\s*(\d+)", joey_log)[-1])
 for name in ("ours_equiv", "ours_default"):
-    entries = [json.loads(l) for l in (b / name / "metrics.jsonl").read_text().splitlines()]
+    metrics = b / name / "metrics.jsonl"  # absent if stopped before the first log line
+    entries = [json.loads(l) for l in metrics.read_text().splitlines()] if metrics.exists() else []
     tok[name] = steady([e["tokens_per_s"] for e in entries if e["kind"] == "train"])
+    if minutes:
+        trained[name] = torch.load(b / name / "last.pt", weights_only=False)["step"]
 
 def bleu(path):
     hyps = path.read_text(encoding="utf-8").splitlines()
@@ -281,24 +307,27 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 print(f"machine: {cpu}; {os.cpu_count()} logical CPUs; torch {torch.__version__}; "
       f"threads: {threads or 'torch default'} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')});"
       f" load average now {os.getloadavg()[0]:.2f}")
-print(f"{steps} training steps, 4096-token batches, log every {logfreq} steps; test: {len(src)} "
+length = f"{minutes} minutes of training each" if minutes else f"{steps} training steps"
+print(f"{length}, 4096-token batches, log every {logfreq} steps; test: {len(src)} "
       "sentences of test_2016_flickr, batches of 64 sentences, beam 5 alpha 0.6")
 print("tokens/s = non-padding target tokens (EOS included, BOS not) per second of training, "
       "mean of the logged windows after the first (JoeyNMT's 'Tokens per Sec', our "
       "metrics.jsonl tokens_per_s); wall = whole command incl. start-up, data loading, "
-      "one validation on 100 dev sentences, checkpointing; decode wall includes start-up "
+      f"{'' if minutes else 'one validation on 100 dev sentences, '}checkpointing; "
+      "decode wall includes start-up "
       "and model load. BLEU = sacreBLEU cased, 13a.")
 rows = []
 for key in ("joey", "ours_equiv", "ours_default"):
-    row = [names[key], f"{tok[key]:.0f}", f"{1000 * times['train_' + key] / steps:.0f}"]
+    row = [names[key], f"{trained[key]}", f"{tok[key]:.0f}",
+           f"{1000 * times['train_' + key] / trained[key]:.0f}"]
     for m in ("greedy", "beam5"):
         t = times[f"decode_{m}_{key}"]
         row += [f"{t:.1f}", f"{len(src) / t:.1f}", f"{bleu(b / f'{key}.{m}.de'):.2f}"]
     rows.append(row)
 for key in ("ours_equiv", "ours_default"):
-    ratio = [f"ratio {names[key].split(', ')[1]} / JoeyNMT",
+    ratio = [f"ratio {names[key].split(', ')[1]} / JoeyNMT", "",
              f"{tok[key] / tok['joey']:.2f}x",
-             f"{times['train_' + key] / times['train_joey']:.2f}x"]
+             f"{times['train_' + key] / trained[key] / (times['train_joey'] / trained['joey']):.2f}x"]
     for m in ("greedy", "beam5"):
         ratio += [f"{times[f'decode_{m}_{key}'] / times[f'decode_{m}_joey']:.2f}x",
                   f"{times[f'decode_{m}_joey'] / times[f'decode_{m}_{key}']:.2f}x", ""]
@@ -307,7 +336,7 @@ print("ratio rows: tok/s and sent/s columns = ours / JoeyNMT (higher is better f
       "wall and seconds columns = ours / JoeyNMT time (lower is better for us). JoeyNMT's "
       "token batches count max(src+1, trg+1) per sentence and are not length-bucketed, so "
       "its steps hold fewer target tokens: compare tok/s, not ms/step.")
-head = ["system", "train tok/s", "wall ms/step", "greedy s", "greedy sent/s", "greedy BLEU",
+head = ["system", "steps", "train tok/s", "wall ms/step", "greedy s", "greedy sent/s", "greedy BLEU",
         "beam5 s", "beam5 sent/s", "beam5 BLEU"]
 widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
 fmt = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"
