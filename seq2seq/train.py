@@ -58,6 +58,8 @@ class TrainState:
     plateau_count: int = 0
     kept: list[list] = field(default_factory=list)  # [[score, step], ...] of best-stepN.pt
     world_size: int = 1  # processes of the run; `batch_in_epoch` counts this rank's shard
+    epoch_steps: int = 0  # this rank's batches in epoch 0 (0 = not counted yet); kept so
+    #                       resume need not rebuild (or re-sample) epoch 0 to learn it
 
 
 class GracefulStop:
@@ -197,8 +199,8 @@ class _Trainer:
         self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
         self._epoch: tuple[int, EncodedCorpus, list] = (-1, data.train, [])
         # the run's length in steps: batches per epoch are (nearly) the same every epoch
-        self.total_steps = min(self.cfg.max_steps,
-                               self.cfg.max_epochs * len(self._epoch_data(0)[1]))
+        state.epoch_steps = state.epoch_steps or len(self._epoch_data(0)[1])
+        self.total_steps = min(self.cfg.max_steps, self.cfg.max_epochs * state.epoch_steps)
 
     def run(self) -> None:
         cfg, state = self.cfg, self.state
