@@ -3,6 +3,8 @@
 A corpus is encoded once into flat token arrays plus offsets (`EncodedCorpus`)
 and stored under a cache directory; later runs memory-map the arrays, so start-up
 time and resident memory do not grow with the corpus beyond the offsets index.
+With subword regularisation the training corpus is instead re-encoded in memory every
+epoch with sampled segmentations (`sample_corpus`).
 """
 
 from __future__ import annotations
@@ -280,7 +282,8 @@ def _write_npy_header(handle: BinaryIO, length: int) -> None:
     assert handle.tell() == NPY_HEADER, handle.tell()
 
 
-def _map_chunks(chunks: Iterator[list], init: tuple, workers: int) -> Iterator[tuple]:
+def _map_chunks(chunks: Iterator[tuple[int, list]], init: tuple, workers: int
+                ) -> Iterator[tuple]:
     """`_encode_chunk` over chunks, in order, with at most 2 chunks per worker in flight."""
     if workers == 1:
         _init_worker(*init)
