@@ -12,6 +12,12 @@ skips the first `--warmup-steps` steps. Decoding uses the test set of the config
 (`data.test`) with a fresh model, or with `--checkpoint` (its own config and
 tokenizers) for a meaningful BLEU. Data preparation writes to `.bench/benchmark/NAME`
 unless `--set train.out_dir=...` says otherwise (never into `runs/`).
+
+Under `torchrun --nproc_per_node N` the training part runs data-parallel like
+`seq2seq train` (each rank trains on its shard of every epoch's batches) and reports
+the tokens/s of all ranks together; the fp32/bf16 matmul throughput is then measured
+by all ranks at once and summed, so MFU is against what the same processes and
+threads can reach. Rank 0 alone measures decoding and prints.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pathlib import Path
 
 import torch
 
+from seq2seq import distributed as dist
 from seq2seq.batching import collate, epoch_batches
 from seq2seq.config import Config, ModelConfig, load_config
 from seq2seq.corpus import corpus_path, read_parallel
@@ -124,35 +131,36 @@ def peak_rss_mb() -> float:
 
 
 def measure_training(config: Config, steps: int, warmup: int, log) -> dict:
-    data = prepare(config, log)
+    data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
     model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
+    ddp_model = dist.wrap(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     cfg, train = config.train, data.train
     batches, epoch, position = [], 0, 0
     times, tokens, src_tokens, sentences = [], [], [], []
     for step in range(steps):
         if position >= len(batches):
-            batches = epoch_batches(train.src_lengths, train.tgt_lengths, cfg.batch_tokens,
-                                    cfg.seed, epoch)
+            batches = dist.shard(epoch_batches(train.src_lengths, train.tgt_lengths,
+                                               cfg.batch_tokens, cfg.seed, epoch))
             epoch, position = epoch + 1, 0
         indices = batches[position]
         position += 1
         ramp = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
         start = time.perf_counter()
         batch = collate(train, indices)  # collation is part of a training step
-        _, n = train_step(model, optimizer, batch, lr=cfg.lr * ramp,
+        _, n = train_step(ddp_model, optimizer, batch, lr=cfg.lr * ramp,
                           label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
-                          bf16=cfg.bf16)
+                          params=model.parameters(), bf16=cfg.bf16)
         times.append(time.perf_counter() - start)
         tokens.append(n)
         src_tokens.append(int(batch.src_len.sum()))
         sentences.append(len(indices))
     keep = slice(min(warmup, max(steps - 1, 0)), None)
-    t, n = sum(times[keep]), sum(tokens[keep])
-    avg_src = sum(src_tokens[keep]) / sum(sentences[keep])
-    avg_tgt = n / sum(sentences[keep])
+    t, n = sum(times[keep]), dist.sum_int(sum(tokens[keep]))  # n: target tokens of all ranks
+    avg_src = sum(src_tokens[keep]) / sum(sentences[keep])  # this rank's batches
+    avg_tgt = sum(tokens[keep]) / sum(sentences[keep])
     flops = flops_per_target_token(config.model, len(data.tgt_tok), avg_src, avg_tgt)
     return {
         "parameters": model.num_parameters(), "steps": steps, "warmup_steps_skipped": keep.start,
@@ -160,7 +168,7 @@ def measure_training(config: Config, steps: int, warmup: int, log) -> dict:
         "target_tokens_per_s": n / t, "ms_per_step": 1000 * t / len(times[keep]),
         "avg_src_len": avg_src, "avg_tgt_len": avg_tgt,
         "flops_per_target_token": flops, "model_flops_per_s": flops * n / t,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(), "processes": dist.world_size(),
     }
 
 
@@ -236,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    dist.init_from_env()
+    rank_zero = dist.is_rank_zero()
+    log = lambda msg: print(msg, file=sys.stderr, flush=True) if rank_zero else None  # noqa: E731
 
     overrides = list(args.overrides)
     config = load_config(args.config, overrides)
@@ -246,10 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"machine": machine_info(), "config": args.config, "overrides": overrides,
                      "checkpoint": args.checkpoint}
 
-    log(f"matmul throughput ({torch.get_num_threads()} threads) ...")
-    results["matmul_gflops"] = {
-        "fp32": matmul_flops_per_s(torch.float32, seconds=args.matmul_seconds) / 1e9,
-        "bf16": matmul_flops_per_s(torch.bfloat16, seconds=args.matmul_seconds) / 1e9,
+    log(f"matmul throughput ({dist.world_size()} process(es) x {torch.get_num_threads()} "
+        "threads) ...")
+    results["matmul_gflops"] = {  # all ranks at once, summed
+        kind: dist.broadcast_object(sum(dist.gather_object(
+            matmul_flops_per_s(dtype, seconds=args.matmul_seconds)))) / 1e9
+        for kind, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))
     }
 
     if args.train_steps > 0:
@@ -257,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         tr = measure_training(config, args.train_steps, args.warmup_steps, log)
         tr["mfu_fp32"] = tr["model_flops_per_s"] / (results["matmul_gflops"]["fp32"] * 1e9)
         results["training"] = tr
+    if not rank_zero:  # the other ranks have helped measure training; rank 0 goes on
+        dist.shutdown()
+        return 0
 
     if args.decode_sentences >= 0:
         test_prefix = config.data.test
@@ -291,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json_out:
         Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    dist.shutdown()
     return 0
 
 
@@ -310,6 +326,7 @@ def print_report(r: dict) -> None:
         t = r["training"]
         rows += [
             ("train: parameters", f"{t['parameters']:,}"),
+            ("train: processes (data-parallel)", f"{t['processes']}"),
             ("train: steps timed (warm-up skipped)",
              f"{t['measured_steps']} ({t['warmup_steps_skipped']})"),
             ("train: target tokens/s", f"{t['target_tokens_per_s']:.0f}"),
