@@ -199,7 +199,8 @@ TIMES=$B/times.tsv
 : > "$TIMES"
 rm -f "$B"/ours_default.benchmark.*  # a previous run's, which the report would print
 record() { echo -e "$1\t$2" >> "$TIMES"; }
-OURS_COMMON=(--set "train.max_steps=$STEPS" --set "train.eval_every=$STEPS"
+# tokenizer.sampling=0: the same fixed segmentation as JoeyNMT's
+OURS_COMMON=(--set tokenizer.sampling=0 --set "train.max_steps=$STEPS" --set "train.eval_every=$STEPS"
              --set "train.log_every=$LOGFREQ" --set "data.dev=$D/dev100"
              --set "data.test=$D/test" --set "train.early_stopping_patience=0")
 [ "$THREADS" -gt 0 ] && OURS_COMMON+=(--set "train.threads=$THREADS")
