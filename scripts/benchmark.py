@@ -130,12 +130,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def measure_training(config: Config, steps: int, warmup: int, log) -> dict:
+def measure_training(config: Config, steps: int, warmup: int, log,
+                     compile_model: bool = False) -> dict:
     data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
     model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
     ddp_model = dist.wrap(model)
+    if compile_model:  # inductor, shapes dynamic (every batch has its own lengths)
+        ddp_model = torch.compile(ddp_model, dynamic=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     cfg, train = config.train, data.train
     batches, epoch, position = [], 0, 0
@@ -169,6 +172,7 @@ def measure_training(config: Config, steps: int, warmup: int, log) -> dict:
         "avg_src_len": avg_src, "avg_tgt_len": avg_tgt,
         "flops_per_target_token": flops, "model_flops_per_s": flops * n / t,
         "peak_rss_mb": peak_rss_mb(), "processes": dist.world_size(),
+        "compiled": compile_model,
     }
 
 
@@ -239,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default="fp32",
                         help="comma-separated decoding precisions to measure, each as in "
                              "`seq2seq translate`: fp32, bf16, int8 (e.g. fp32,bf16,int8)")
+    parser.add_argument("--compile", action="store_true",
+                        help="train through torch.compile (the first steps compile)")
     parser.add_argument("--hyp-dir", help="write the decoded test sentences here")
     parser.add_argument("--json-out", help="write all numbers here as JSON")
     args = parser.parse_args(argv)
@@ -266,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.train_steps > 0:
         log(f"training {args.train_steps} steps on a fresh model ...")
-        tr = measure_training(config, args.train_steps, args.warmup_steps, log)
+        tr = measure_training(config, args.train_steps, args.warmup_steps, log, args.compile)
         tr["mfu_fp32"] = tr["model_flops_per_s"] / (results["matmul_gflops"]["fp32"] * 1e9)
         results["training"] = tr
     if not rank_zero:  # the other ranks have helped measure training; rank 0 goes on
