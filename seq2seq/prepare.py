@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
-from seq2seq.config import Config, ConfigError
+from seq2seq.config import Config, ConfigError, DataConfig
 from seq2seq.corpus import (
     CorpusError,
     EncodedCorpus,
@@ -42,14 +42,11 @@ def prepare(config: Config, log: callable = print) -> PreparedData:
     """Train or load the tokenizers, then encode or load the train and dev corpora."""
     data, out = config.data, Path(config.train.out_dir)
     make_out_dir(out)
-    train_src, train_tgt = corpus_path(data.train, data.src_lang), corpus_path(data.train,
-                                                                               data.tgt_lang)
-    dev_src, dev_tgt = corpus_path(data.dev, data.src_lang), corpus_path(data.dev, data.tgt_lang)
+    train_src, train_tgt = _files(data.train, data)
+    dev_src, dev_tgt = _files(data.dev, data)
     src_tok, tgt_tok = load_or_train_tokenizers(config, train_src, train_tgt, out, log)
-    train = encode_corpus(
-        train_src, train_tgt, src_tok, tgt_tok, FilterRule(data.max_len, data.max_ratio),
-        out / "cache" / "train", workers=data.encode_workers,
-    )
+    train = encode_corpus(train_src, train_tgt, src_tok, tgt_tok, _train_filter(data),
+                          out / "cache" / "train", workers=data.encode_workers)
     log(f"train {train_src} -> {train_tgt}: {train.stats.summary()}")
     dev = encode_corpus(dev_src, dev_tgt, src_tok, tgt_tok, FilterRule(), out / "cache" / "dev")
     log(f"dev {dev_src} -> {dev_tgt}: {dev.stats.summary()}")
@@ -64,10 +61,18 @@ def sampled_train(config: Config, data: PreparedData, epoch: int) -> EncodedCorp
     same epoch again."""
     d = config.data
     return sample_corpus(
-        corpus_path(d.train, d.src_lang), corpus_path(d.train, d.tgt_lang), data.src_tok,
-        data.tgt_tok, FilterRule(d.max_len, d.max_ratio),
+        *_files(d.train, d), data.src_tok, data.tgt_tok, _train_filter(d),
         Sampling(config.tokenizer.sampling, config.train.seed, epoch), workers=d.encode_workers,
     )
+
+
+def _files(prefix: str, data: DataConfig) -> tuple[Path, Path]:
+    """The source and target files of corpus `prefix`."""
+    return corpus_path(prefix, data.src_lang), corpus_path(prefix, data.tgt_lang)
+
+
+def _train_filter(data: DataConfig) -> FilterRule:
+    return FilterRule(data.max_len, data.max_ratio)
 
 
 def make_out_dir(out: Path) -> None:
