@@ -73,13 +73,14 @@ def quantize_int8(model: Seq2Seq) -> Seq2Seq:
 
 
 def _int8_modules(model: Seq2Seq) -> list[str]:
-    """Names of the Linear and RNN modules worth quantising: all but Bahdanau's one-column
-    energy layer, whose input is the (rows, src_len, attention_dim) activations of every
-    step; quantising those each step costs more than its matmul saves (beam search
-    ~1.15x faster without it)."""
+    """Names of the Linear and RNN modules worth quantising: all but one-column Linears
+    (Bahdanau's energy layer). Dynamic quantisation quantises a layer's input on every
+    call; for a one-column output that costs more than the int8 matmul saves, and the
+    energy layer's input is the (rows, src_len, attention_dim) activations of every step
+    (beam search ~1.15x faster without it)."""
     kinds = (torch.nn.Linear, torch.nn.GRU, torch.nn.LSTM)
-    return [name for name, module in model.named_modules()
-            if isinstance(module, kinds) and not name.endswith("attention.energy")]
+    return [name for name, module in model.named_modules() if isinstance(module, kinds)
+            and not (isinstance(module, torch.nn.Linear) and module.out_features == 1)]
 
 
 def _has_amx() -> bool:
