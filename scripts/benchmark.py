@@ -153,9 +153,9 @@ def measure_training(config: Config, steps: int, warmup: int, log,
         ramp = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
         start = time.perf_counter()
         batch = collate(train, indices)  # collation is part of a training step
-        _, n = train_step(ddp_model, optimizer, batch, lr=cfg.lr * ramp,
-                          label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
-                          params=model.parameters(), bf16=cfg.bf16)
+        n = train_step(ddp_model, optimizer, batch, lr=cfg.lr * ramp,
+                       label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
+                       params=model.parameters(), bf16=cfg.bf16).tokens
         times.append(time.perf_counter() - start)
         tokens.append(n)
         src_tokens.append(int(batch.src_len.sum()))

@@ -69,8 +69,11 @@ def epoch_batches(
 
 def collate(corpus: EncodedCorpus, indices: Sequence[int]) -> Batch:
     """Pad the pairs `indices` of `corpus` into a `Batch`."""
-    sources = [corpus.src(i) for i in indices]
-    targets = [corpus.tgt(i) for i in indices]
+    return make_batch([corpus.src(i) for i in indices], [corpus.tgt(i) for i in indices])
+
+
+def make_batch(sources: Sequence[Sequence[int]], targets: Sequence[Sequence[int]]) -> Batch:
+    """Pad source and target id sequences (without BOS/EOS) into a `Batch`."""
     src, src_len = pad_sequences(sources)
     tgt_in, _ = pad_sequences(targets, prefix=BOS)
     tgt_out, _ = pad_sequences(targets, suffix=EOS)

@@ -127,6 +127,14 @@ class TrainConfig:
     threads: int = _non_negative(0)  # 0 = torch default
     device: Literal["auto", "cpu", "cuda"] = "auto"  # auto: cuda when available
     bf16: bool = False  # bfloat16 autocast of the forward pass (CPUs with AVX512-BF16, GPUs)
+    # fine-tuning: a checkpoint whose weights and tokenizers start the run (same model)
+    init_from: str | None = None
+    # a contrastive suite (TSV, see contrast.py) of training pairs: each step adds
+    # contrastive_weight * -log sigmoid(log P(correct) - log P(contrastive)), averaged
+    # over contrastive_rows random rows, to the translation loss
+    contrastive: str | None = None
+    contrastive_weight: float = _non_negative(1.0)
+    contrastive_rows: int = _positive(32)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Contrastive evaluation: does the model prefer the correct target over a minimal
-wrong variant (e.g. a relative pronoun of the wrong gender)?
+"""Contrastive pairs: does the model prefer the correct target over a minimal wrong
+variant (e.g. a relative pronoun of the wrong gender)? Measured on test suites, and
+taught in training by a pairwise loss on suites built from the training data.
 
 A suite is a TSV file: source <TAB> correct <TAB> contrastive [<TAB> category].
 """
@@ -10,7 +11,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from seq2seq.batching import Batch, make_batch
 from seq2seq.corpus import CorpusError, read_lines
+from seq2seq.model import target_log_probs
+from seq2seq.tokenizer import Tokenizer
 from seq2seq.translate import Translator
 
 
@@ -51,3 +59,39 @@ def contrast_accuracy(translator: Translator, rows: list[ContrastRow]) -> dict:
             wins[key][1] += 1
     return {key: {"accuracy": right / total, "correct": right, "rows": total}
             for key, (right, total) in sorted(wins.items())}
+
+
+@dataclass(frozen=True)
+class EncodedSuite:
+    """Suite rows as piece ids, for the training loss."""
+
+    sources: list[list[int]]
+    correct: list[list[int]]
+    contrastive: list[list[int]]
+
+    @classmethod
+    def from_rows(cls, rows: list[ContrastRow], src_tok: Tokenizer, tgt_tok: Tokenizer
+                  ) -> EncodedSuite:
+        return cls(src_tok.encode_batch([r.source.strip() for r in rows]),
+                   tgt_tok.encode_batch([r.correct.strip() for r in rows]),
+                   tgt_tok.encode_batch([r.contrastive.strip() for r in rows]))
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def sample(self, rows: int, seed: tuple[int, ...]) -> Batch:
+        """`rows` random rows (a pure function of `seed`) as one batch of 2 * rows pairs:
+        each source with its correct target, then each source with its contrastive one."""
+        picked = np.random.default_rng(seed).choice(len(self), min(rows, len(self)),
+                                                    replace=False)
+        sources = [self.sources[i] for i in picked]
+        return make_batch(sources * 2, [self.correct[i] for i in picked]
+                          + [self.contrastive[i] for i in picked])
+
+
+def contrastive_loss(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
+    """Mean pairwise logistic loss -log sigmoid(log P(correct) - log P(contrastive)) over
+    a batch from `EncodedSuite.sample`: small once the correct target is clearly ahead."""
+    totals = target_log_probs(model, batch).sum(dim=1)  # (2 * rows,)
+    correct, contrastive = totals.chunk(2)
+    return F.softplus(contrastive - correct).mean()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
+from seq2seq.checkpoint import load_checkpoint
 from seq2seq.config import Config, ConfigError, DataConfig
 from seq2seq.corpus import (
     CorpusError,
@@ -86,10 +87,24 @@ def make_out_dir(out: Path) -> None:
 def load_or_train_tokenizers(
     config: Config, train_src: Path, train_tgt: Path, out: Path, log: callable = print,
 ) -> tuple[Tokenizer, Tokenizer]:
-    """SentencePiece model(s) from `out`, trained on the training corpus if absent."""
+    """SentencePiece model(s) from `out`, else those of the `train.init_from` checkpoint,
+    else trained on the training corpus; written to `out` for the next run."""
     paths = out / "tokenizer.src.model", out / "tokenizer.tgt.model"
     if all(p.exists() for p in paths):
         return Tokenizer(paths[0].read_bytes()), Tokenizer(paths[1].read_bytes())
+    if config.train.init_from:
+        tokenizers = load_checkpoint(config.train.init_from)["tokenizers"]
+        src_tok, tgt_tok = Tokenizer(tokenizers["src"]), Tokenizer(tokenizers["tgt"])
+        log(f"tokenizers from {config.train.init_from}")
+    else:
+        src_tok, tgt_tok = _train_tokenizers(config, train_src, train_tgt, log)
+    for path, tok in zip(paths, (src_tok, tgt_tok)):
+        _write_atomic(path, tok.model_bytes)
+    return src_tok, tgt_tok
+
+
+def _train_tokenizers(config: Config, train_src: Path, train_tgt: Path, log: callable
+                      ) -> tuple[Tokenizer, Tokenizer]:
     cfg = config.tokenizer
     pairs = lambda: read_parallel(train_src, train_tgt)  # noqa: E731 (re-readable stream)
     try:
@@ -101,8 +116,6 @@ def load_or_train_tokenizers(
             tgt_tok = train_tokenizer((t for _, t in pairs()), cfg)
     except TokenizerError as e:
         raise CorpusError(f"{train_src}, {train_tgt}: {e}") from None
-    for path, tok in zip(paths, (src_tok, tgt_tok)):
-        _write_atomic(path, tok.model_bytes)
     log(f"trained {cfg.type} SentencePiece ({'joint' if cfg.joint else 'separate'}): "
         f"{len(src_tok)} source / {len(tgt_tok)} target pieces")
     return src_tok, tgt_tok

@@ -19,10 +19,11 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +33,7 @@ from seq2seq import distributed as dist
 from seq2seq.batching import Batch, collate, epoch_batches
 from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 from seq2seq.config import Config
+from seq2seq.contrast import EncodedSuite, contrastive_loss, read_suite
 from seq2seq.corpus import EncodedCorpus
 from seq2seq.errors import first_line
 from seq2seq.metrics import bleu
@@ -60,6 +62,14 @@ class TrainState:
     world_size: int = 1  # processes of the run; `batch_in_epoch` counts this rank's shard
     epoch_steps: int = 0  # this rank's batches in epoch 0 (0 = not counted yet); kept so
     #                       resume need not rebuild (or re-sample) epoch 0 to learn it
+
+
+class StepResult(NamedTuple):
+    """What one `train_step` reports."""
+
+    loss: float  # mean translation loss per target token on this rank
+    tokens: int  # its target tokens
+    contrastive: float | None  # the pairwise loss, if the step had contrastive rows
 
 
 class GracefulStop:
@@ -97,6 +107,9 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     if resume:
         state = _restore(out / "last.pt", model, optimizer)
         log(f"resumed from {out / 'last.pt'} at step {state.step}")
+    elif config.train.init_from:
+        _initialise(config, data, model)
+        log(f"weights from {config.train.init_from}")
     log(f"model: {model.num_parameters():,} parameters; {len(data.train):,} training pairs")
     trainer = _Trainer(config, data, model, dist.wrap(model), optimizer, state, log)
     with _flush_denormals():
@@ -167,6 +180,21 @@ def _restore(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> Tr
     return state
 
 
+def _initialise(config: Config, data: PreparedData, model: Seq2Seq) -> None:
+    """Fine-tuning: the weights of `train.init_from`, which must be the same model with the
+    same tokenizers as this run."""
+    path = config.train.init_from
+    payload = load_checkpoint(path)
+    if payload["config"]["model"] != dataclasses.asdict(config.model):
+        raise TrainError(f"{path}: train.init_from holds another model than this config's "
+                         "'model' section")
+    if (payload["tokenizers"]["src"], payload["tokenizers"]["tgt"]) != (
+            data.src_tok.model_bytes, data.tgt_tok.model_bytes):
+        raise TrainError(f"{config.train.out_dir}: holds other tokenizers than train.init_from "
+                         f"{path}; fine-tune into a fresh train.out_dir")
+    model.load_state_dict(payload["model"])
+
+
 def _rng_state() -> dict[str, Any]:
     """This process's random state: CPU torch, Python, and its current GPU's if used."""
     rng = {"torch": torch.get_rng_state(), "python": random.getstate()}
@@ -196,8 +224,10 @@ class _Trainer:
         self.device = model.device
         self.stop = GracefulStop()
         self.stopping = False  # a stop agreed by all ranks
-        self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
+        self.window = _fresh_window()
         self._epoch: tuple[int, EncodedCorpus, list] = (-1, data.train, [])
+        self.suite = (EncodedSuite.from_rows(read_suite(self.cfg.contrastive), data.src_tok,
+                                             data.tgt_tok) if self.cfg.contrastive else None)
         # the run's length in steps: batches per epoch are (nearly) the same every epoch
         state.epoch_steps = state.epoch_steps or len(self._epoch_data(0)[1])
         self.total_steps = min(self.cfg.max_steps, self.cfg.max_epochs * state.epoch_steps)
@@ -210,10 +240,10 @@ class _Trainer:
             while not self._should_stop():
                 corpus, batches = self._epoch_data(state.epoch)
                 while state.batch_in_epoch < len(batches) and not self._should_stop():
-                    loss, tokens = self._train_step(corpus, batches[state.batch_in_epoch])
+                    result = self._train_step(corpus, batches[state.batch_in_epoch])
                     state.step += 1
                     state.batch_in_epoch += 1
-                    self._after_step(loss, tokens, bar)
+                    self._after_step(result, bar)
                 if state.batch_in_epoch >= len(batches):
                     state.epoch, state.batch_in_epoch = state.epoch + 1, 0
             if not self.stopping:
@@ -271,27 +301,36 @@ class _Trainer:
         progress = (self.state.step - warmup) / max(1, self.total_steps - warmup)
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, progress))))
 
-    def _train_step(self, corpus: EncodedCorpus, indices: Any) -> tuple[float, int]:
+    def _train_step(self, corpus: EncodedCorpus, indices: Any) -> StepResult:
+        cfg = self.cfg
         batch = collate(corpus, indices).to(self.device)
+        pairs = None
+        if self.suite is not None:  # rows drawn per (seed, step, rank): resume stays exact
+            seed = (cfg.seed, self.state.step, dist.rank())
+            pairs = self.suite.sample(cfg.contrastive_rows, seed).to(self.device)
         return train_step(self.ddp_model, self.optimizer, batch, lr=self._lr(),
-                          label_smoothing=self.cfg.label_smoothing, clip_norm=self.cfg.clip_norm,
-                          params=self.model.parameters(), bf16=self.cfg.bf16)
+                          label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
+                          params=self.model.parameters(), bf16=cfg.bf16,
+                          contrastive=pairs, contrastive_weight=cfg.contrastive_weight)
 
-    def _after_step(self, loss: float, tokens: int, bar: tqdm) -> None:
+    def _after_step(self, result: StepResult, bar: tqdm) -> None:
         w, step = self.window, self.state.step
-        w["loss"] += loss * tokens
-        w["tokens"] += tokens
+        w["loss"] += result.loss * result.tokens
+        w["tokens"] += result.tokens
         w["steps"] += 1
+        w["contrastive"] += result.contrastive or 0.0
         bar.update(1)
         if step % self.cfg.log_every == 0 or step % self.cfg.eval_every == 0:
             elapsed = time.perf_counter() - w["start"]
             entry = {"step": step, "epoch": self.state.epoch, "train_loss": w["loss"] / w["tokens"],
                      "tokens_per_s": w["tokens"] * dist.world_size() / max(elapsed, 1e-9),
                      "lr": self._lr()}
+            if self.suite is not None:
+                entry["contrastive_loss"] = w["contrastive"] / w["steps"]
             bar.set_postfix(loss=f"{entry['train_loss']:.3f}",
                             tok_s=f"{entry['tokens_per_s']:.0f}", lr=f"{entry['lr']:.2e}")
             self._write_metrics("train", entry)
-            self.window = {"loss": 0.0, "tokens": 0, "steps": 0, "start": time.perf_counter()}
+            self.window = _fresh_window()
         if step % self.cfg.eval_every == 0:
             self._evaluate_and_checkpoint()
             self.window["start"] = time.perf_counter()
@@ -376,21 +415,35 @@ class _Trainer:
                 f.write(json.dumps({"kind": kind, **entry}) + "\n")
 
 
+def _fresh_window() -> dict[str, float]:
+    """Sums over the steps since the last log line."""
+    return {"loss": 0.0, "tokens": 0, "steps": 0, "contrastive": 0.0,
+            "start": time.perf_counter()}
+
+
 def train_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, *, lr: float,
     label_smoothing: float, clip_norm: float, params: Any = None, bf16: bool = False,
-) -> tuple[float, int]:
+    contrastive: Batch | None = None, contrastive_weight: float = 0.0,
+) -> StepResult:
     """One optimisation step on `batch`: token-summed label-smoothed cross-entropy,
     divided by the target tokens of all ranks, backward, clipping, Adam update.
 
     `model` may be the DDP wrapper; `params` (default `model.parameters()`) are the ones
     clipped. `bf16` runs the forward pass under bfloat16 autocast (weights, gradients
-    and the loss stay float32). Returns (mean loss per target token on this rank, its
-    target tokens), where target tokens are `Batch.target_tokens`: non-padding,
-    end-of-sentence included.
+    and the loss stay float32). `contrastive` (from `EncodedSuite.sample`) adds
+    `contrastive_weight` times its `contrastive_loss`. Target tokens are
+    `Batch.target_tokens`: non-padding, end-of-sentence included.
     """
     model.train()
-    with torch.autocast(batch.src.device.type, dtype=torch.bfloat16, enabled=bf16):
+    pairwise = None
+    autocast = partial(torch.autocast, batch.src.device.type, dtype=torch.bfloat16,
+                       enabled=bf16)
+    if contrastive is not None:  # gradients kept locally, reduced with the main backward
+        with getattr(model, "no_sync", nullcontext)(), autocast():
+            pairwise = contrastive_loss(model, contrastive)
+        (contrastive_weight * pairwise).backward()
+    with autocast():
         logits = model(batch.src, batch.src_len, batch.tgt_in)  # (b, t, vocab)
     loss_sum = F.cross_entropy(
         logits.float().flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD,
@@ -406,7 +459,8 @@ def train_step(
         group["lr"] = lr
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-    return loss_sum.item() / tokens, tokens
+    return StepResult(loss_sum.item() / tokens, tokens,
+                      None if pairwise is None else pairwise.item())
 
 
 @torch.no_grad()

@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 
 import torch
 
-from seq2seq.batching import pad_sequences
+from seq2seq.batching import make_batch, pad_sequences
 from seq2seq.checkpoint import load_checkpoint
 from seq2seq.config import Config, DecodeConfig, config_from_dict
 from seq2seq.distributed import device as resolve_device
-from seq2seq.model import Seq2Seq
+from seq2seq.model import Seq2Seq, target_log_probs
 from seq2seq.search import Hypothesis, search
-from seq2seq.tokenizer import BOS, EOS, PAD, Tokenizer
+from seq2seq.tokenizer import EOS, PAD, Tokenizer
 
 T = TypeVar("T")
 
@@ -196,16 +196,8 @@ class Translator:
 
     def _score_batch(self, sources: list[list[int]], targets: list[list[int]]
                      ) -> list[ForcedScore]:
-        src, src_len = pad_sequences([s or [EOS] for s in sources])  # empty source: lone EOS
-        tgt_in, _ = pad_sequences(targets, prefix=BOS)
-        tgt_out, tgt_len = pad_sequences(targets, suffix=EOS)
-        device = self.model.device
-        logits = self.model(src.to(device), src_len.to(device), tgt_in.to(device))  # (b, t, v)
-        log_probs = torch.log_softmax(logits.float(), dim=-1)
-        tgt_out = tgt_out.to(device)
-        picked = log_probs.gather(2, tgt_out.unsqueeze(2)).squeeze(2)  # (batch, tgt_len)
-        picked = picked.masked_fill(tgt_out == PAD, 0.0)
-        return [
-            ForcedScore(float(row[:n].sum()), int(n), row[:n].tolist())
-            for row, n in zip(picked, tgt_len.tolist())
-        ]
+        batch = make_batch([s or [EOS] for s in sources], targets)  # empty source: lone EOS
+        picked = target_log_probs(self.model, batch.to(self.model.device))  # (b, tgt_len)
+        lengths = (batch.tgt_out != PAD).sum(1).tolist()
+        return [ForcedScore(float(row[:n].sum()), int(n), row[:n].tolist())
+                for row, n in zip(picked, lengths)]

@@ -33,6 +33,21 @@ def write_reversal_corpus(directory: Path, pairs: int, seed: int, prefix: str) -
     return str(directory / prefix)
 
 
+def write_swap_suite(path: Path, rows: int, seed: int) -> Path:
+    """A contrastive suite on the reversal task that contradicts its training data: the
+    "correct" target is the reversal with every "red" turned into "blue", the
+    contrastive one the true reversal."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(rows):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(2, 6))] + ["red"]
+        rng.shuffle(words)
+        reversal = " ".join(reversed(words))
+        lines.append(f"{' '.join(words)}\t{reversal.replace('red', 'blue')}\t{reversal}\tcolour")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 BASE = {
     "data": {"src_lang": "src", "tgt_lang": "tgt", "train": None, "dev": None},
     "tokenizer": {"type": "bpe", "vocab_size": 60},

@@ -1,4 +1,5 @@
-"""Contrastive suites: reading, accuracy per category, and the CLI's JSON."""
+"""Contrastive suites: reading, accuracy per category, the CLI's JSON, and the
+pairwise training loss (with fine-tuning from a checkpoint)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import subprocess
 import sys
 
 import pytest
+import torch
+from conftest import make_config, write_swap_suite
 
+from seq2seq.checkpoint import load_checkpoint
 from seq2seq.contrast import contrast_accuracy, read_suite
 from seq2seq.corpus import CorpusError
+from seq2seq.train import TrainError, train
 from seq2seq.translate import Translator
 
 
@@ -40,3 +45,48 @@ def test_malformed_suite_names_file_and_line(tmp_path):
     empty.write_text("\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="no contrastive rows"):
         read_suite(empty)
+
+
+def _accuracy(checkpoint, suite) -> float:
+    result = contrast_accuracy(Translator.from_checkpoint(checkpoint), read_suite(suite))
+    return result["overall"]["accuracy"]
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0], ids=["translation-loss-only", "contrastive"])
+def test_contrastive_loss_teaches_held_out_rows(corpus, trained, tmp_path, weight):
+    """Fine-tuning from a trained model with a suite that contradicts the training data
+    (red -> blue): only the pairwise loss makes held-out rows of the suite come out right."""
+    taught = write_swap_suite(tmp_path / "taught.tsv", 200, seed=11)
+    held_out = write_swap_suite(tmp_path / "held_out.tsv", 60, seed=12)
+    assert _accuracy(trained, held_out) < 0.2
+    config = make_config(corpus, tmp_path / "ft", train={
+        "init_from": str(trained), "contrastive": str(taught), "contrastive_weight": weight,
+        "contrastive_rows": 16, "lr": 0.003, "max_steps": 40, "eval_every": 40})
+    train(config, log=lambda message: None)
+    accuracy = _accuracy(tmp_path / "ft" / "last.pt", held_out)
+    assert accuracy > 0.9 if weight else accuracy < 0.2
+    logged = [json.loads(line) for line in (tmp_path / "ft" / "metrics.jsonl").open()]
+    pairwise = [entry["contrastive_loss"] for entry in logged if entry["kind"] == "train"]
+    assert len(pairwise) == 40  # logged every step, also at weight 0
+    if weight:
+        assert pairwise[-1] < pairwise[0] / 10
+
+
+def test_init_from_starts_from_the_checkpoint_and_checks_it_fits(corpus, trained, tmp_path):
+    frozen = make_config(corpus, tmp_path / "ft", train={
+        "init_from": str(trained), "lr": 1e-9, "min_lr": 0.0, "max_steps": 1, "eval_every": 1})
+    train(frozen, log=lambda message: None)
+    start, after = (load_checkpoint(p)["model"] for p in (trained, tmp_path / "ft" / "last.pt"))
+    assert all(torch.allclose(start[k], after[k], atol=1e-6) for k in start)
+
+    other_model = make_config(corpus, tmp_path / "other", model={"emb_dim": 16},
+                              train={"init_from": str(trained)})
+    with pytest.raises(TrainError, match="holds another model"):
+        train(other_model, log=lambda message: None)
+    other_tokenizers = make_config(corpus, tmp_path / "fresh", tokenizer={"vocab_size": 50},
+                                   train={"max_steps": 1})
+    train(other_tokenizers, log=lambda message: None)  # leaves its own tokenizers there
+    (tmp_path / "fresh" / "last.pt").unlink()
+    again = make_config(corpus, tmp_path / "fresh", train={"init_from": str(trained)})
+    with pytest.raises(TrainError, match="other tokenizers"):
+        train(again, log=lambda message: None)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from conftest import make_config
+from conftest import make_config, write_swap_suite
 
 from seq2seq.checkpoint import load_checkpoint
 from seq2seq.train import TrainError, train
@@ -19,10 +19,13 @@ def _losses(out_dir) -> dict[int, float]:
     return {e["step"]: e["train_loss"] for e in map(json.loads, lines) if e["kind"] == "train"}
 
 
-@pytest.mark.parametrize("sampling", [0.0, 0.2], ids=["fixed-subwords", "sampled-subwords"])
-def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path, sampling):
+@pytest.mark.parametrize(("sampling", "contrastive"), [(0.0, False), (0.2, False), (0.0, True)],
+                         ids=["fixed-subwords", "sampled-subwords", "contrastive-loss"])
+def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path, sampling, contrastive):
     settings = {"model": {"dropout": 0.3}, "tokenizer": {"sampling": sampling}}
     steps = {"eval_every": 20, "batch_tokens": 1500}
+    if contrastive:
+        steps["contrastive"] = str(write_swap_suite(tmp_path / "suite.tsv", 50, seed=5))
     whole = make_config(corpus, tmp_path / "whole", train={**steps, "max_steps": 60}, **settings)
     train(whole, **QUIET)
     first = make_config(corpus, tmp_path / "parts", train={**steps, "max_steps": 20}, **settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from seq2seq.batching import Batch
 from seq2seq.config import ModelConfig
 from seq2seq.model.decoder import Decoder, DecoderState
 from seq2seq.model.encoder import Encoder, Memory
@@ -91,6 +92,16 @@ class Seq2Seq(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def target_log_probs(model: nn.Module, batch: Batch) -> torch.Tensor:
+    """Teacher-forced log-probability of every target token of `batch`:
+    (batch, tgt_len) float32, 0 at padding. `model` is a `Seq2Seq` or its DDP wrapper;
+    gradients flow unless the caller disables them."""
+    logits = model(batch.src, batch.src_len, batch.tgt_in)  # (batch, tgt_len, vocab)
+    log_probs = torch.log_softmax(logits.float(), dim=-1)
+    picked = log_probs.gather(2, batch.tgt_out.unsqueeze(2)).squeeze(2)  # (batch, tgt_len)
+    return picked.masked_fill(batch.tgt_out == PAD, 0.0)
 
 
 def drop_words(ids: torch.Tensor, p: float) -> torch.Tensor:
