@@ -32,7 +32,7 @@ from tqdm import tqdm
 from seq2seq import distributed as dist
 from seq2seq.batching import Batch, collate, epoch_batches
 from seq2seq.checkpoint import load_checkpoint, save_checkpoint
-from seq2seq.config import Config
+from seq2seq.config import Config, config_from_dict
 from seq2seq.contrast import EncodedSuite, contrastive_loss, read_suite
 from seq2seq.corpus import EncodedCorpus
 from seq2seq.errors import first_line
@@ -181,11 +181,13 @@ def _restore(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> Tr
 
 
 def _initialise(config: Config, data: PreparedData, model: Seq2Seq) -> None:
-    """Fine-tuning: the weights of `train.init_from`, which must be the same model with the
-    same tokenizers as this run."""
-    path = config.train.init_from
+    """Fine-tuning: the weights of `train.init_from`, which must be the same model (its
+    dropout rates may differ) with the same tokenizers as this run."""
+    path, model_config = config.train.init_from, config.model
     payload = load_checkpoint(path)
-    if payload["config"]["model"] != dataclasses.asdict(config.model):
+    stored = config_from_dict(payload["config"], source=f"{path} (stored config)").model
+    if dataclasses.replace(stored, dropout=model_config.dropout,
+                           word_dropout=model_config.word_dropout) != model_config:
         raise TrainError(f"{path}: train.init_from holds another model than this config's "
                          "'model' section")
     if (payload["tokenizers"]["src"], payload["tokenizers"]["tgt"]) != (

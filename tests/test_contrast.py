@@ -73,7 +73,7 @@ def test_contrastive_loss_teaches_held_out_rows(corpus, trained, tmp_path, weigh
 
 
 def test_init_from_starts_from_the_checkpoint_and_checks_it_fits(corpus, trained, tmp_path):
-    frozen = make_config(corpus, tmp_path / "ft", train={
+    frozen = make_config(corpus, tmp_path / "ft", model={"dropout": 0.2}, train={
         "init_from": str(trained), "lr": 1e-9, "min_lr": 0.0, "max_steps": 1, "eval_every": 1})
     train(frozen, log=lambda message: None)
     start, after = (load_checkpoint(p)["model"] for p in (trained, tmp_path / "ft" / "last.pt"))
