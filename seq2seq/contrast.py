@@ -7,7 +7,7 @@ A suite is a TSV file: source <TAB> correct <TAB> contrastive [<TAB> category].
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,18 +63,23 @@ def contrast_accuracy(translator: Translator, rows: list[ContrastRow]) -> dict:
 
 @dataclass(frozen=True)
 class EncodedSuite:
-    """Suite rows as piece ids, for the training loss."""
+    """Suite rows as piece ids, for the training loss, with each row's chance of being
+    drawn: every category is drawn equally often, so rare ones are not drowned."""
 
     sources: list[list[int]]
     correct: list[list[int]]
     contrastive: list[list[int]]
+    draw_probability: np.ndarray  # (rows,) sums to 1
 
     @classmethod
     def from_rows(cls, rows: list[ContrastRow], src_tok: Tokenizer, tgt_tok: Tokenizer
                   ) -> EncodedSuite:
+        sizes = Counter(r.category for r in rows)
+        weights = np.array([1.0 / sizes[r.category] for r in rows])
         return cls(src_tok.encode_batch([r.source.strip() for r in rows]),
                    tgt_tok.encode_batch([r.correct.strip() for r in rows]),
-                   tgt_tok.encode_batch([r.contrastive.strip() for r in rows]))
+                   tgt_tok.encode_batch([r.contrastive.strip() for r in rows]),
+                   weights / weights.sum())
 
     def __len__(self) -> int:
         return len(self.sources)
@@ -82,8 +87,8 @@ class EncodedSuite:
     def sample(self, rows: int, seed: tuple[int, ...]) -> Batch:
         """`rows` random rows (a pure function of `seed`) as one batch of 2 * rows pairs:
         each source with its correct target, then each source with its contrastive one."""
-        picked = np.random.default_rng(seed).choice(len(self), min(rows, len(self)),
-                                                    replace=False)
+        picked = np.random.default_rng(seed).choice(
+            len(self), min(rows, len(self)), replace=False, p=self.draw_probability)
         sources = [self.sources[i] for i in picked]
         return make_batch(sources * 2, [self.correct[i] for i in picked]
                           + [self.contrastive[i] for i in picked])

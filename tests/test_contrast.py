@@ -12,7 +12,7 @@ import torch
 from conftest import make_config, write_swap_suite
 
 from seq2seq.checkpoint import load_checkpoint
-from seq2seq.contrast import contrast_accuracy, read_suite
+from seq2seq.contrast import EncodedSuite, contrast_accuracy, read_suite
 from seq2seq.corpus import CorpusError
 from seq2seq.train import TrainError, train
 from seq2seq.translate import Translator
@@ -90,3 +90,20 @@ def test_init_from_starts_from_the_checkpoint_and_checks_it_fits(corpus, trained
     again = make_config(corpus, tmp_path / "fresh", train={"init_from": str(trained)})
     with pytest.raises(TrainError, match="other tokenizers"):
         train(again, log=lambda message: None)
+
+
+def test_contrastive_rows_are_drawn_equally_from_every_category(trained, tmp_path):
+    rare, common = "blue moon\tmoon blue\tblue moon\trare", "red cat\tcat red\tred cat\tcommon"
+    suite = tmp_path / "suite.tsv"
+    suite.write_text("\n".join([rare] * 10 + [common] * 190) + "\n", encoding="utf-8")
+    translator = Translator.from_checkpoint(trained)
+    encoded = EncodedSuite.from_rows(read_suite(suite), translator.src_tok, translator.tgt_tok)
+    rare_source = torch.tensor(translator.src_tok.encode("blue moon"))
+    drawn = rare_drawn = 0
+    for step in range(50):
+        batch = encoded.sample(20, (1, step))  # (40 pairs): 20 correct, then 20 contrastive
+        assert batch.src.size(0) == 40 and torch.equal(batch.src[:20], batch.src[20:])
+        sources = batch.src[:20, :len(rare_source)]
+        rare_drawn += int((sources == rare_source).all(dim=1).sum())
+        drawn += 20
+    assert 0.3 < rare_drawn / drawn < 0.6  # 5% of the rows, about half of the draws
