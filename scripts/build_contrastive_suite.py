@@ -163,15 +163,13 @@ def cs_gnums(form: str) -> set[str]:
     return {gn for gns in CS_REL_READINGS[form].values() for gn in gns}
 
 
-def cs_rel_replacement(form: str) -> str | None:
-    """A form sharing a case with `form` but none of its gender/number classes."""
+def cs_rel_replacements(form: str) -> list[str]:
+    """The forms sharing a case with `form` but none of its gender/number classes, in
+    order of preference (the first is the one test suites use)."""
     cases = set(CS_REL_READINGS[form])
-    for other in CS_REL_PREFERENCE:
-        if other == form or not cases & set(CS_REL_READINGS[other]):
-            continue
-        if not cs_gnums(form) & cs_gnums(other):
-            return other
-    return None
+    return [other for other in CS_REL_PREFERENCE
+            if other != form and cases & set(CS_REL_READINGS[other])
+            and not cs_gnums(form) & cs_gnums(other)]
 
 
 def cs_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
@@ -185,9 +183,8 @@ def cs_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
         after_comma = tokens[i - 1].endswith(",")
         after_prep = (i >= 2 and words[i - 1].lower() in CS_PREPOSITIONS
                       and tokens[i - 2].endswith(",") and tokens[i - 1] == words[i - 1])
-        new = cs_rel_replacement(form)
-        if (after_comma or after_prep) and new:
-            swaps.append(Swap(i, new, "rel_pronoun"))
+        if after_comma or after_prep:
+            swaps += [Swap(i, new, "rel_pronoun") for new in cs_rel_replacements(form)]
     return swaps
 
 
@@ -248,7 +245,9 @@ def cs_adj_swaps(tokens: Sequence[str], vocab: set[str]) -> list[Swap]:
 
 # ---------------------------------------------------------------- German
 
-DE_REL_SWAP = {"der": "das", "die": "das", "das": "die"}
+# wrong relative pronouns for each right one, the test suites' choice first: "der" is
+# masculine nominative or feminine dative, "die" feminine or plural nominative/accusative
+DE_REL_WRONG = {"der": ("das", "die"), "die": ("das", "der"), "das": ("die", "der")}
 # article -> (expected adjective endings, wrong article, wrong adjective ending)
 DE_ARTICLES = {
     "ein": (("er", "es"), "eine", None),
@@ -267,14 +266,14 @@ def de_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
     swaps = []
     for i in range(1, len(tokens) - 1):
         form = words[i]
-        if form not in DE_REL_SWAP or tokens[i] != form:
+        if form not in DE_REL_WRONG or tokens[i] != form:
             continue
         if not (tokens[i - 1].endswith(",") and is_capitalised(words[i - 1])):
             continue
         if not is_lower_word(words[i + 1]) or de_starts_noun_phrase(words, i + 1):
             continue
         if de_clause_is_verb_final(tokens, words, i):
-            swaps.append(Swap(i, DE_REL_SWAP[form], "rel_pronoun"))
+            swaps += [Swap(i, new, "rel_pronoun") for new in DE_REL_WRONG[form]]
     return swaps
 
 
@@ -342,23 +341,30 @@ def find_swaps(line: str, lang: str, vocab: set[str]) -> list[Swap]:
     return de_rel_swaps(tokens) + de_np_swaps(tokens)
 
 
-def build_rows(pairs: Sequence[tuple[str, str]], lang: str,
-               every: bool = False) -> list[tuple[str, str, str, str]]:
-    """Contrastive rows; by default the first hit per sentence and category."""
+def build_rows(pairs: Sequence[tuple[str, str]], lang: str, every: bool = False,
+               every_wrong_form: bool = False) -> list[tuple[str, str, str, str]]:
+    """Contrastive rows; by default the first hit per sentence and category (`every`:
+    all hits), with the first wrong form of each (`every_wrong_form`: one row per
+    wrong form)."""
     vocab = {w.lower() for _, ref in pairs for w in cores(ref.split())}
     rows = []
     for src, ref in pairs:
         src, ref = src.strip(), ref.strip()
         if not src or not ref:
             continue
-        used: set[str] = set()
+        hits: dict[str, int] = {}  # category -> token index of its first hit
+        done: set[int] = set()  # token indices that have a row
         for swap in find_swaps(ref, lang, vocab):
-            if not every and swap.category in used:
+            if not every and hits.get(swap.category, swap.index) != swap.index:
+                continue
+            if swap.index in done and not every_wrong_form:
                 continue
             contrast = apply_swap(ref, swap)
-            if contrast != ref:
-                used.add(swap.category)
-                rows.append((src, ref, contrast, swap.category))
+            if contrast == ref:
+                continue
+            hits.setdefault(swap.category, swap.index)
+            done.add(swap.index)
+            rows.append((src, ref, contrast, swap.category))
     return rows
 
 
@@ -388,12 +394,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True, help="output TSV path")
     p.add_argument("--all", action="store_true",
                    help="emit every hit instead of the first per sentence and category")
+    p.add_argument("--every-wrong-form", action="store_true",
+                   help="one row per wrong relative pronoun instead of the first (balanced "
+                        "rows for training with train.contrastive)")
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    rows = build_rows(read_parallel(args.src, args.ref), args.lang, every=args.all)
+    rows = build_rows(read_parallel(args.src, args.ref), args.lang, every=args.all,
+                      every_wrong_form=args.every_wrong_form)
     write_rows(args.out, rows)
     counts = Counter(row[3] for row in rows)
     for category in sorted(counts):

@@ -64,7 +64,10 @@ def contrast_accuracy(translator: Translator, rows: list[ContrastRow]) -> dict:
 @dataclass(frozen=True)
 class EncodedSuite:
     """Suite rows as piece ids, for the training loss, with each row's chance of being
-    drawn: every category is drawn equally often, so rare ones are not drowned."""
+    drawn: uniform over categories, then over the kinds of swap in a category (e.g.
+    das -> die), then over rows. So rare categories are not drowned, and with reciprocal
+    swaps (das -> die and die -> das) no word is more often the wrong one than the right
+    one: otherwise the loss can be lowered by disliking that word everywhere."""
 
     sources: list[list[int]]
     correct: list[list[int]]
@@ -74,8 +77,11 @@ class EncodedSuite:
     @classmethod
     def from_rows(cls, rows: list[ContrastRow], src_tok: Tokenizer, tgt_tok: Tokenizer
                   ) -> EncodedSuite:
-        sizes = Counter(r.category for r in rows)
-        weights = np.array([1.0 / sizes[r.category] for r in rows])
+        kinds = [(r.category, swap_kind(r)) for r in rows]
+        rows_of_kind = Counter(kinds)
+        kinds_of_category = Counter(category for category, _ in rows_of_kind)
+        weights = np.array([1.0 / (rows_of_kind[kind] * kinds_of_category[kind[0]])
+                            for kind in kinds])  # each category's weights sum to 1
         return cls(src_tok.encode_batch([r.source.strip() for r in rows]),
                    tgt_tok.encode_batch([r.correct.strip() for r in rows]),
                    tgt_tok.encode_batch([r.contrastive.strip() for r in rows]),
@@ -92,6 +98,14 @@ class EncodedSuite:
         sources = [self.sources[i] for i in picked]
         return make_batch(sources * 2, [self.correct[i] for i in picked]
                           + [self.contrastive[i] for i in picked])
+
+
+def swap_kind(row: ContrastRow) -> tuple[tuple[str, str], ...]:
+    """The (correct, contrastive) pairs of lower-cased words where the two targets differ."""
+    good, bad = row.correct.lower().split(), row.contrastive.lower().split()
+    if len(good) != len(bad):
+        return ((row.correct.lower(), row.contrastive.lower()),)
+    return tuple((g, b) for g, b in zip(good, bad) if g != b)
 
 
 def contrastive_loss(model: torch.nn.Module, batch: Batch) -> torch.Tensor:

@@ -92,8 +92,13 @@ def test_init_from_starts_from_the_checkpoint_and_checks_it_fits(corpus, trained
         train(again, log=lambda message: None)
 
 
-def test_contrastive_rows_are_drawn_equally_from_every_category(trained, tmp_path):
-    rare, common = "blue moon\tmoon blue\tblue moon\trare", "red cat\tcat red\tred cat\tcommon"
+@pytest.mark.parametrize("categories", [("rare", "common"), ("word order", "word order")])
+def test_contrastive_rows_are_drawn_equally_by_category_and_kind(trained, tmp_path, categories):
+    """5% of the rows are a category of their own, or another kind of swap (moon blue ->
+    blue moon, not cat red -> red cat) in the same category: either way they make about
+    half of the draws."""
+    rare = f"blue moon\tmoon blue\tblue moon\t{categories[0]}"
+    common = f"red cat\tcat red\tred cat\t{categories[1]}"
     suite = tmp_path / "suite.tsv"
     suite.write_text("\n".join([rare] * 10 + [common] * 190) + "\n", encoding="utf-8")
     translator = Translator.from_checkpoint(trained)
@@ -106,4 +111,4 @@ def test_contrastive_rows_are_drawn_equally_from_every_category(trained, tmp_pat
         sources = batch.src[:20, :len(rare_source)]
         rare_drawn += int((sources == rare_source).all(dim=1).sum())
         drawn += 20
-    assert 0.3 < rare_drawn / drawn < 0.6  # 5% of the rows, about half of the draws
+    assert 0.3 < rare_drawn / drawn < 0.6

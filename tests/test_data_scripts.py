@@ -291,13 +291,24 @@ def test_suite_german_skips_non_relative_die(tmp_path: Path) -> None:
 
 def test_czech_relative_replacements_are_always_wrong() -> None:
     for form in suite.CS_REL_READINGS:
-        new = suite.cs_rel_replacement(form)
-        if new is None:
-            continue
-        assert not suite.cs_gnums(form) & suite.cs_gnums(new), (form, new)
-        assert set(suite.CS_REL_READINGS[form]) & set(suite.CS_REL_READINGS[new])
-    assert suite.cs_rel_replacement("který") == "která"
-    assert suite.cs_rel_replacement("kterému") is None
+        for new in suite.cs_rel_replacements(form):
+            assert not suite.cs_gnums(form) & suite.cs_gnums(new), (form, new)
+            assert set(suite.CS_REL_READINGS[form]) & set(suite.CS_REL_READINGS[new])
+    assert suite.cs_rel_replacements("který") == ["která", "kteří", "kterou", "které"]
+    assert suite.cs_rel_replacements("kterému") == []
+
+
+def test_every_wrong_form_gives_one_row_per_wrong_pronoun(tmp_path: Path) -> None:
+    pairs = [("s0", "Das Mädchen, das singt, lacht."), ("s1", "Der Mann, der singt, lacht."),
+             ("s2", "Ein Hund, der bellt, rennt.")]
+    rows = suite.build_rows(pairs, "de", every_wrong_form=True)
+    wrong = {(r[0], r[2].split()[2]) for r in rows if r[3] == "rel_pronoun"}
+    assert wrong == {("s0", "die"), ("s0", "der"), ("s1", "das"), ("s1", "die"),
+                     ("s2", "das"), ("s2", "die")}
+    assert [r for r in rows if r[3] != "rel_pronoun"] == [
+        r for r in suite.build_rows(pairs, "de") if r[3] != "rel_pronoun"]
+    czech = suite.build_rows([("s", "Muž, který stojí, se usmívá.")], "cs", every_wrong_form=True)
+    assert [r[2].split()[1] for r in czech] == ["která", "kteří", "kterou", "které"]
 
 
 def test_suite_mismatched_lengths_is_one_line_error(tmp_path: Path) -> None:
