@@ -40,6 +40,10 @@ def read_suite(path: str | Path) -> list[ContrastRow]:
         if len(fields) not in (3, 4):
             raise CorpusError(f"{path}: line {number}: expected 3 or 4 tab-separated fields "
                               f"(source, correct, contrastive[, category]), got {len(fields)}")
+        empty = [name for name, text in zip(("source", "correct", "contrastive"), fields)
+                 if not text.strip()]
+        if empty:
+            raise CorpusError(f"{path}: line {number}: empty {empty[0]} field")
         category = fields[3] if len(fields) == 4 else "all"
         rows.append(ContrastRow(fields[0], fields[1], fields[2], category))
     if not rows:

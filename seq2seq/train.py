@@ -97,6 +97,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
         torch.set_num_threads(config.train.threads)
     _check_out_dir(out, resume)
     _check_disk_space(out, config)
+    suite = read_suite(config.train.contrastive) if config.train.contrastive else None
     data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
@@ -111,7 +112,8 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
         _initialise(config, data, model)
         log(f"weights from {config.train.init_from}")
     log(f"model: {model.num_parameters():,} parameters; {len(data.train):,} training pairs")
-    trainer = _Trainer(config, data, model, dist.wrap(model), optimizer, state, log)
+    encoded = EncodedSuite.from_rows(suite, data.src_tok, data.tgt_tok) if suite else None
+    trainer = _Trainer(config, data, model, dist.wrap(model), optimizer, state, log, encoded)
     with _flush_denormals():
         trainer.run()
     return trainer.state
@@ -217,7 +219,7 @@ class _Trainer:
 
     def __init__(self, config: Config, data: PreparedData, model: Seq2Seq,
                  ddp_model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                 state: TrainState, log: Any) -> None:
+                 state: TrainState, log: Any, suite: EncodedSuite | None = None) -> None:
         self.config, self.cfg, self.data = config, config.train, data
         self.model, self.ddp_model, self.optimizer = model, ddp_model, optimizer
         self.state, self.log = state, log
@@ -228,8 +230,7 @@ class _Trainer:
         self.stopping = False  # a stop agreed by all ranks
         self.window = _fresh_window()
         self._epoch: tuple[int, EncodedCorpus, list] = (-1, data.train, [])
-        self.suite = (EncodedSuite.from_rows(read_suite(self.cfg.contrastive), data.src_tok,
-                                             data.tgt_tok) if self.cfg.contrastive else None)
+        self.suite = suite  # contrastive rows of `train.contrastive`
         # the run's length in steps: batches per epoch are (nearly) the same every epoch
         state.epoch_steps = state.epoch_steps or len(self._epoch_data(0)[1])
         self.total_steps = min(self.cfg.max_steps, self.cfg.max_epochs * state.epoch_steps)

@@ -41,6 +41,10 @@ def test_malformed_suite_names_file_and_line(tmp_path):
     suite.write_text("a\tb\tc\n\njust one field\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"bad.tsv: line 3: expected 3 or 4 tab-separated"):
         read_suite(suite)
+    blank_field = tmp_path / "blank.tsv"
+    blank_field.write_text("a\tb\tc\na b\t \tc\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"blank.tsv: line 2: empty correct field"):
+        read_suite(blank_field)
     empty = tmp_path / "empty.tsv"
     empty.write_text("\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="no contrastive rows"):
@@ -112,3 +116,12 @@ def test_contrastive_rows_are_drawn_equally_by_category_and_kind(trained, tmp_pa
         rare_drawn += int((sources == rare_source).all(dim=1).sum())
         drawn += 20
     assert 0.3 < rare_drawn / drawn < 0.6
+
+
+def test_bad_contrastive_suite_stops_before_data_preparation(corpus, tmp_path):
+    suite = tmp_path / "suite.tsv"
+    suite.write_text("a\tb\n", encoding="utf-8")
+    config = make_config(corpus, tmp_path / "run", train={"contrastive": str(suite)})
+    with pytest.raises(CorpusError, match=r"suite.tsv: line 1: expected 3 or 4"):
+        train(config, log=lambda message: None)
+    assert not (tmp_path / "run" / "tokenizer.src.model").exists()
