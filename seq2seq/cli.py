@@ -144,7 +144,9 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
 
 
 def _add_checkpoint(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", "-c", required=True, help="checkpoint file (.pt)")
+    p.add_argument("--checkpoint", "-c", required=True, action="append",
+                   help="checkpoint file (.pt); give it again for each further model of an "
+                        "ensemble (same tokenizers; their probabilities are averaged)")
 
 
 def cmd_prepare(args: argparse.Namespace) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 import torch
 
 from seq2seq.batching import make_batch, pad_sequences
-from seq2seq.checkpoint import load_checkpoint
+from seq2seq.checkpoint import CheckpointError, load_checkpoint
 from seq2seq.config import Config, DecodeConfig, config_from_dict
 from seq2seq.distributed import device as resolve_device
 from seq2seq.model import Seq2Seq, target_log_probs
+from seq2seq.model.ensemble import Ensemble
 from seq2seq.search import Hypothesis, search
 from seq2seq.tokenizer import EOS, PAD, Tokenizer
 
@@ -72,6 +73,20 @@ def quantize_int8(model: Seq2Seq) -> Seq2Seq:
         )
 
 
+def _load_model(payload: dict, config: Config, int8: bool, device: str, bf16: bool
+                ) -> Seq2Seq:
+    """The checkpoint's model, in eval mode, quantised to int8 or cast to bf16 if asked."""
+    if int8 and bf16:
+        raise ValueError("choose int8 or bf16 decoding, not both")
+    tokenizers = payload["tokenizers"]
+    model = Seq2Seq(config.model, len(Tokenizer(tokenizers["src"])),
+                    len(Tokenizer(tokenizers["tgt"])))
+    model.load_state_dict(payload["model"])
+    if int8:
+        return quantize_int8(model.eval())
+    return model.to(resolve_device(device), torch.bfloat16 if bf16 else torch.float32).eval()
+
+
 def _int8_modules(model: Seq2Seq) -> list[str]:
     """Names of the Linear and RNN modules worth quantising: all but one-column Linears
     (Bahdanau's energy layer). Dynamic quantisation quantises a layer's input on every
@@ -103,39 +118,52 @@ def _in_length_batches(
 
 
 class Translator:
-    """Translate and score text with one model."""
+    """Translate and score text with one model (or an `Ensemble` of models)."""
 
-    def __init__(self, model: Seq2Seq, src_tok: Tokenizer, tgt_tok: Tokenizer,
+    def __init__(self, model: Seq2Seq | Ensemble, src_tok: Tokenizer, tgt_tok: Tokenizer,
                  decode: DecodeConfig) -> None:
         self.model = model.eval()
         self.src_tok, self.tgt_tok, self.decode = src_tok, tgt_tok, decode
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, int8: bool = False, device: str = "cpu",
-                        bf16: bool = False, **decode_overrides: Any) -> Translator:
+    def from_checkpoint(cls, path: str | Path | Sequence[str | Path], int8: bool = False,
+                        device: str = "cpu", bf16: bool = False, **decode_overrides: Any
+                        ) -> Translator:
         """Everything needed comes from the checkpoint; overrides change search settings.
-        `int8` quantises Linear and RNN weights for faster CPU decoding; `bf16` casts
-        the whole model to bfloat16 (scores stay float32); `device` is cpu, cuda or auto."""
-        payload = load_checkpoint(path)
-        config = config_from_dict(payload["config"], source=f"{path} (stored config)")
-        return cls.from_payload(payload, config, int8, device, bf16, **decode_overrides)
+        Several checkpoints with the same tokenizers decode as an ensemble, with the first
+        one's search settings. `int8` quantises Linear and RNN weights for faster CPU
+        decoding; `bf16` casts the model to bfloat16 (scores stay float32); `device` is
+        cpu, cuda or auto."""
+        paths = [path] if isinstance(path, (str, Path)) else list(path)
+        payloads = [load_checkpoint(p) for p in paths]
+        for other, payload in zip(paths[1:], payloads[1:]):
+            if payload["tokenizers"] != payloads[0]["tokenizers"]:
+                raise CheckpointError(f"{other}: tokenizers differ from {paths[0]}'s; an "
+                                      "ensemble needs one vocabulary")
+        configs = [config_from_dict(payload["config"], source=f"{p} (stored config)")
+                   for p, payload in zip(paths, payloads)]
+        if len(payloads) == 1:
+            return cls.from_payload(payloads[0], configs[0], int8, device, bf16,
+                                    **decode_overrides)
+        members = [_load_model(payload, config, int8, device, bf16)
+                   for payload, config in zip(payloads, configs)]
+        return cls._with_tokenizers(Ensemble(members), payloads[0], configs[0],
+                                    decode_overrides)
 
     @classmethod
     def from_payload(cls, payload: dict, config: Config, int8: bool = False,
                      device: str = "cpu", bf16: bool = False, **decode_overrides: Any
                      ) -> Translator:
-        if int8 and bf16:
-            raise ValueError("choose int8 or bf16 decoding, not both")
-        src_tok = Tokenizer(payload["tokenizers"]["src"])
-        tgt_tok = Tokenizer(payload["tokenizers"]["tgt"])
-        model = Seq2Seq(config.model, len(src_tok), len(tgt_tok))
-        model.load_state_dict(payload["model"])
-        if int8:
-            model = quantize_int8(model.eval())
-        else:
-            model.to(resolve_device(device), torch.bfloat16 if bf16 else torch.float32)
+        model = _load_model(payload, config, int8, device, bf16)
+        return cls._with_tokenizers(model, payload, config, decode_overrides)
+
+    @classmethod
+    def _with_tokenizers(cls, model: Seq2Seq | Ensemble, payload: dict, config: Config,
+                         decode_overrides: dict[str, Any]) -> Translator:
         overrides = {k: v for k, v in decode_overrides.items() if v is not None}
-        return cls(model, src_tok, tgt_tok, dataclasses.replace(config.decode, **overrides))
+        return cls(model, Tokenizer(payload["tokenizers"]["src"]),
+                   Tokenizer(payload["tokenizers"]["tgt"]),
+                   dataclasses.replace(config.decode, **overrides))
 
     def search_ids(self, sources: list[list[int]], return_attention: bool = False
                    ) -> list[list[Hypothesis]]:
