@@ -96,8 +96,8 @@ class Seq2Seq(nn.Module):
 
 def target_log_probs(model: nn.Module, batch: Batch) -> torch.Tensor:
     """Teacher-forced log-probability of every target token of `batch`:
-    (batch, tgt_len) float32, 0 at padding. `model` is a `Seq2Seq` or its DDP wrapper;
-    gradients flow unless the caller disables them."""
+    (batch, tgt_len) float32, 0 at padding. `model` is a `Seq2Seq`, an `Ensemble` or a
+    DDP wrapper; gradients flow unless the caller disables them."""
     logits = model(batch.src, batch.src_len, batch.tgt_in)  # (batch, tgt_len, vocab)
     log_probs = torch.log_softmax(logits.float(), dim=-1)
     picked = log_probs.gather(2, batch.tgt_out.unsqueeze(2)).squeeze(2)  # (batch, tgt_len)
