@@ -129,11 +129,12 @@ class TrainConfig:
     bf16: bool = False  # bfloat16 autocast of the forward pass (CPUs with AVX512-BF16, GPUs)
     # fine-tuning: a checkpoint whose weights and tokenizers start the run (same model)
     init_from: str | None = None
-    # a contrastive suite (TSV, see contrast.py) of training pairs: each step adds
-    # contrastive_weight * -log sigmoid(log P(correct) - log P(contrastive)), averaged
-    # over contrastive_rows random rows, to the translation loss
+    # a contrastive suite (TSV, see contrast.py) of training pairs: each step adds, for
+    # each of contrastive_rows random rows, contrastive_weight * -log sigmoid(log
+    # P(correct) - log P(contrastive)) to the token-summed translation loss (a row weighs
+    # as much as contrastive_weight target tokens)
     contrastive: str | None = None
-    contrastive_weight: float = _non_negative(1.0)
+    contrastive_weight: float = _non_negative(10.0)
     contrastive_rows: int = _positive(32)
 
 

@@ -113,8 +113,9 @@ def swap_kind(row: ContrastRow) -> tuple[tuple[str, str], ...]:
 
 
 def contrastive_loss(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
-    """Mean pairwise logistic loss -log sigmoid(log P(correct) - log P(contrastive)) over
-    a batch from `EncodedSuite.sample`: small once the correct target is clearly ahead."""
+    """Pairwise logistic loss -log sigmoid(log P(correct) - log P(contrastive)) of each
+    row (rows,) of a batch from `EncodedSuite.sample`: log 2 when the model cannot tell
+    them apart, near 0 once the correct target is clearly ahead."""
     totals = target_log_probs(model, batch).sum(dim=1)  # (2 * rows,)
     correct, contrastive = totals.chunk(2)
-    return F.softplus(contrastive - correct).mean()
+    return F.softplus(contrastive - correct)

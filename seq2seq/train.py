@@ -69,7 +69,7 @@ class StepResult(NamedTuple):
 
     loss: float  # mean translation loss per target token on this rank
     tokens: int  # its target tokens
-    contrastive: float | None  # the pairwise loss, if the step had contrastive rows
+    contrastive: float | None  # mean pairwise loss per row, if the step had contrastive rows
 
 
 class GracefulStop:
@@ -434,27 +434,28 @@ def train_step(
 
     `model` may be the DDP wrapper; `params` (default `model.parameters()`) are the ones
     clipped. `bf16` runs the forward pass under bfloat16 autocast (weights, gradients
-    and the loss stay float32). `contrastive` (from `EncodedSuite.sample`) adds
-    `contrastive_weight` times its `contrastive_loss`. Target tokens are
+    and the loss stay float32). `contrastive` (from `EncodedSuite.sample`) adds each of
+    its rows' `contrastive_loss` times `contrastive_weight` to the token-summed loss, so
+    a row weighs as much as `contrastive_weight` target tokens. Target tokens are
     `Batch.target_tokens`: non-padding, end-of-sentence included.
     """
     model.train()
+    tokens = batch.target_tokens
+    scale = dist.world_size() / dist.sum_int(tokens)  # per global token; DDP averages ranks
     pairwise = None
     autocast = partial(torch.autocast, batch.src.device.type, dtype=torch.bfloat16,
                        enabled=bf16)
     if contrastive is not None:  # gradients kept locally, reduced with the main backward
         with getattr(model, "no_sync", nullcontext)(), autocast():
-            pairwise = contrastive_loss(model, contrastive)
-        (contrastive_weight * pairwise).backward()
+            pairwise = contrastive_loss(model, contrastive)  # (rows,)
+        (pairwise.sum() * contrastive_weight * scale).backward()
     with autocast():
         logits = model(batch.src, batch.src_len, batch.tgt_in)  # (b, t, vocab)
     loss_sum = F.cross_entropy(
         logits.float().flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD,
         label_smoothing=label_smoothing, reduction="sum",
     )
-    tokens = batch.target_tokens
-    global_tokens = dist.sum_int(tokens)
-    (loss_sum * dist.world_size() / global_tokens).backward()  # DDP averages over ranks
+    (loss_sum * scale).backward()
     if clip_norm > 0:
         torch.nn.utils.clip_grad_norm_(model.parameters() if params is None else params,
                                        clip_norm)
@@ -463,7 +464,7 @@ def train_step(
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
     return StepResult(loss_sum.item() / tokens, tokens,
-                      None if pairwise is None else pairwise.item())
+                      None if pairwise is None else pairwise.mean().item())
 
 
 @torch.no_grad()

@@ -56,7 +56,7 @@ def _accuracy(checkpoint, suite) -> float:
     return result["overall"]["accuracy"]
 
 
-@pytest.mark.parametrize("weight", [0.0, 1.0], ids=["translation-loss-only", "contrastive"])
+@pytest.mark.parametrize("weight", [0.0, 40.0], ids=["translation-loss-only", "contrastive"])
 def test_contrastive_loss_teaches_held_out_rows(corpus, trained, tmp_path, weight):
     """Fine-tuning from a trained model with a suite that contradicts the training data
     (red -> blue): only the pairwise loss makes held-out rows of the suite come out right."""
