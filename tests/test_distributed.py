@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from conftest import make_config, write_reversal_corpus
+from conftest import make_config, write_reversal_corpus, write_swap_suite
 
 from seq2seq.checkpoint import load_checkpoint
 from seq2seq.train import train
@@ -50,7 +50,11 @@ def _metrics(out_dir: Path, kind: str) -> list[dict]:
 
 
 def test_two_process_run_resumes_exactly_and_only_rank_zero_writes(corpus, tmp_path):
-    settings = {"max_steps": 8, "eval_every": 4, "batch_tokens": 300, "threads": 1}
+    """With the contrastive loss on, whose backward each rank keeps local (no_sync) until
+    the translation loss's backward reduces both."""
+    suite = write_swap_suite(tmp_path / "suite.tsv", 40, seed=4)
+    settings = {"max_steps": 8, "eval_every": 4, "batch_tokens": 300, "threads": 1,
+                "contrastive": str(suite)}
     whole = _write_config(tmp_path / "whole.yaml",
                           make_config(corpus, tmp_path / "whole", train=settings))
     first = _write_config(tmp_path / "first.yaml",
@@ -71,6 +75,7 @@ def test_two_process_run_resumes_exactly_and_only_rank_zero_writes(corpus, tmp_p
     losses = [[(e["step"], e["train_loss"]) for e in _metrics(tmp_path / d, "train")]
               for d in ("whole", "parts")]
     assert losses[0] == losses[1] and len(losses[0]) == 8
+    assert all(e["contrastive_loss"] > 0 for e in _metrics(tmp_path / "whole", "train"))
     state = load_checkpoint(tmp_path / "parts" / "last.pt")
     assert state["train_state"]["world_size"] == 2 and len(state["rng_by_rank"]) == 2
     left_over = {p.name for p in (tmp_path / "parts").iterdir()} - {
