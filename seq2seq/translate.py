@@ -73,14 +73,12 @@ def quantize_int8(model: Seq2Seq) -> Seq2Seq:
         )
 
 
-def _load_model(payload: dict, config: Config, int8: bool, device: str, bf16: bool
-                ) -> Seq2Seq:
+def _load_model(payload: dict, config: Config, vocab_sizes: tuple[int, int], int8: bool,
+                device: str, bf16: bool) -> Seq2Seq:
     """The checkpoint's model, in eval mode, quantised to int8 or cast to bf16 if asked."""
     if int8 and bf16:
         raise ValueError("choose int8 or bf16 decoding, not both")
-    tokenizers = payload["tokenizers"]
-    model = Seq2Seq(config.model, len(Tokenizer(tokenizers["src"])),
-                    len(Tokenizer(tokenizers["tgt"])))
+    model = Seq2Seq(config.model, *vocab_sizes)
     model.load_state_dict(payload["model"])
     if int8:
         return quantize_int8(model.eval())
@@ -142,28 +140,27 @@ class Translator:
                                       "ensemble needs one vocabulary")
         configs = [config_from_dict(payload["config"], source=f"{p} (stored config)")
                    for p, payload in zip(paths, payloads)]
-        if len(payloads) == 1:
-            return cls.from_payload(payloads[0], configs[0], int8, device, bf16,
-                                    **decode_overrides)
-        members = [_load_model(payload, config, int8, device, bf16)
-                   for payload, config in zip(payloads, configs)]
-        return cls._with_tokenizers(Ensemble(members), payloads[0], configs[0],
-                                    decode_overrides)
+        return cls._from_payloads(payloads, configs, int8, device, bf16, decode_overrides)
 
     @classmethod
     def from_payload(cls, payload: dict, config: Config, int8: bool = False,
                      device: str = "cpu", bf16: bool = False, **decode_overrides: Any
                      ) -> Translator:
-        model = _load_model(payload, config, int8, device, bf16)
-        return cls._with_tokenizers(model, payload, config, decode_overrides)
+        return cls._from_payloads([payload], [config], int8, device, bf16, decode_overrides)
 
     @classmethod
-    def _with_tokenizers(cls, model: Seq2Seq | Ensemble, payload: dict, config: Config,
-                         decode_overrides: dict[str, Any]) -> Translator:
+    def _from_payloads(cls, payloads: list[dict], configs: list[Config], int8: bool,
+                       device: str, bf16: bool, decode_overrides: dict[str, Any]
+                       ) -> Translator:
+        """One model, or an `Ensemble` of several, with the first payload's tokenizers
+        (shared by all) and search settings."""
+        src_tok = Tokenizer(payloads[0]["tokenizers"]["src"])
+        tgt_tok = Tokenizer(payloads[0]["tokenizers"]["tgt"])
+        members = [_load_model(payload, config, (len(src_tok), len(tgt_tok)), int8, device,
+                               bf16) for payload, config in zip(payloads, configs)]
+        model = members[0] if len(members) == 1 else Ensemble(members)
         overrides = {k: v for k, v in decode_overrides.items() if v is not None}
-        return cls(model, Tokenizer(payload["tokenizers"]["src"]),
-                   Tokenizer(payload["tokenizers"]["tgt"]),
-                   dataclasses.replace(config.decode, **overrides))
+        return cls(model, src_tok, tgt_tok, dataclasses.replace(configs[0].decode, **overrides))
 
     def search_ids(self, sources: list[list[int]], return_attention: bool = False
                    ) -> list[list[Hypothesis]]:
