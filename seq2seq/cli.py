@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_checkpoint(p)
     p.add_argument("suite", help="TSV file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--rows", metavar="FILE",
+                   help="also write each row's result as TSV: suite line, category, margin "
+                        "(log P(correct) - log P(contrastive)), right (1/0), swapped words")
     p.set_defaults(run=cmd_contrast)
 
     p = sub.add_parser("average", help="average the weights of several checkpoints",
@@ -261,10 +264,18 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def cmd_contrast(args: argparse.Namespace) -> None:
-    from seq2seq.contrast import contrast_accuracy, read_suite
+    from seq2seq.contrast import (
+        accuracy_by_category,
+        contrast_margins,
+        read_suite,
+        write_row_report,
+    )
 
     rows = read_suite(args.suite)
-    result = contrast_accuracy(_translator(args), rows)
+    margins = contrast_margins(_translator(args), rows)
+    if args.rows:
+        write_row_report(args.rows, rows, margins)
+    result = accuracy_by_category(rows, margins)
     if args.json:
         print(json.dumps(result, indent=1))
         return

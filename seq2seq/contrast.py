@@ -28,6 +28,7 @@ class ContrastRow:
     correct: str
     contrastive: str
     category: str
+    line: int  # in the suite file, for reports
 
 
 def read_suite(path: str | Path) -> list[ContrastRow]:
@@ -45,24 +46,40 @@ def read_suite(path: str | Path) -> list[ContrastRow]:
         if empty:
             raise CorpusError(f"{path}: line {number}: empty {empty[0]} field")
         category = fields[3] if len(fields) == 4 else "all"
-        rows.append(ContrastRow(fields[0], fields[1], fields[2], category))
+        rows.append(ContrastRow(fields[0], fields[1], fields[2], category, number))
     if not rows:
         raise CorpusError(f"{path}: no contrastive rows")
     return rows
 
 
-def contrast_accuracy(translator: Translator, rows: list[ContrastRow]) -> dict:
-    """Share of rows whose correct target scores higher (total log-probability)."""
+def contrast_margins(translator: Translator, rows: list[ContrastRow]) -> list[float]:
+    """log P(correct) - log P(contrastive) of each row (total log-probabilities, natural
+    log): positive when the model prefers the correct target."""
     sources = [r.source for r in rows] * 2
     targets = [r.correct for r in rows] + [r.contrastive for r in rows]
     scores = translator.score(sources, targets)
+    return [good.total - bad.total for good, bad in zip(scores[:len(rows)], scores[len(rows):])]
+
+
+def accuracy_by_category(rows: list[ContrastRow], margins: list[float]) -> dict:
+    """Share of rows with a positive margin, per category and overall."""
     wins: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row, good, bad in zip(rows, scores[:len(rows)], scores[len(rows):]):
+    for row, margin in zip(rows, margins):
         for key in (row.category, "overall"):
-            wins[key][0] += good.total > bad.total
+            wins[key][0] += margin > 0
             wins[key][1] += 1
     return {key: {"accuracy": right / total, "correct": right, "rows": total}
             for key, (right, total) in sorted(wins.items())}
+
+
+def write_row_report(path: str | Path, rows: list[ContrastRow], margins: list[float]) -> None:
+    """TSV, one line per row: suite line, category, margin, 1 if right else 0, and the
+    words that differ ('correct>contrastive', e.g. 'která>který')."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("line\tcategory\tmargin\tright\tswap\n")
+        for row, margin in zip(rows, margins):
+            swap = " ".join(f"{good}>{bad}" for good, bad in swap_kind(row))
+            f.write(f"{row.line}\t{row.category}\t{margin:.4f}\t{int(margin > 0)}\t{swap}\n")
 
 
 @dataclass(frozen=True)

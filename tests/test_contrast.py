@@ -12,7 +12,7 @@ import torch
 from conftest import make_config, write_swap_suite
 
 from seq2seq.checkpoint import load_checkpoint
-from seq2seq.contrast import EncodedSuite, contrast_accuracy, read_suite
+from seq2seq.contrast import EncodedSuite, accuracy_by_category, contrast_margins, read_suite
 from seq2seq.corpus import CorpusError
 from seq2seq.train import TrainError, train
 from seq2seq.translate import Translator
@@ -24,16 +24,27 @@ def test_contrast_accuracy_per_category(trained, tmp_path):
             "blue moon\tmoon blue\tmoon moon\twords",
             "blue moon\tmoon moon\tmoon blue\twords"]  # the "correct" one is wrong here
     suite = tmp_path / "suite.tsv"
-    suite.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    result = contrast_accuracy(Translator.from_checkpoint(trained), read_suite(suite))
+    suite.write_text("\n".join(rows[:2]) + "\n\n" + "\n".join(rows[2:]) + "\n", encoding="utf-8")
+    suite_rows = read_suite(suite)
+    margins = contrast_margins(Translator.from_checkpoint(trained), suite_rows)
+    assert [m > 0 for m in margins] == [True, True, True, False]
+    result = accuracy_by_category(suite_rows, margins)
     assert result["order"] == {"accuracy": 1.0, "correct": 2, "rows": 2}
     assert result["words"] == {"accuracy": 0.5, "correct": 1, "rows": 2}
     assert result["overall"]["rows"] == 4 and result["overall"]["correct"] == 3
 
+    report = tmp_path / "rows.tsv"
     cli = subprocess.run([sys.executable, "-m", "seq2seq", "contrast", "-c", str(trained),
-                          str(suite), "--json"], capture_output=True, text=True, timeout=120)
+                          str(suite), "--json", "--rows", str(report)],
+                         capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0, cli.stderr
     assert json.loads(cli.stdout) == result
+    header, *lines = [line.split("\t") for line in report.read_text().splitlines()]
+    assert header == ["line", "category", "margin", "right", "swap"]
+    assert [line[0] for line in lines] == ["1", "2", "4", "5"]  # suite lines; 3 is blank
+    assert [float(line[2]) for line in lines] == pytest.approx(margins, abs=1e-3)
+    assert [line[3] for line in lines] == ["1", "1", "1", "0"]
+    assert lines[2][4] == "blue>moon" and lines[1][4] == "sun>big big>sun"
 
 
 def test_malformed_suite_names_file_and_line(tmp_path):
@@ -52,8 +63,9 @@ def test_malformed_suite_names_file_and_line(tmp_path):
 
 
 def _accuracy(checkpoint, suite) -> float:
-    result = contrast_accuracy(Translator.from_checkpoint(checkpoint), read_suite(suite))
-    return result["overall"]["accuracy"]
+    rows = read_suite(suite)
+    margins = contrast_margins(Translator.from_checkpoint(checkpoint), rows)
+    return accuracy_by_category(rows, margins)["overall"]["accuracy"]
 
 
 @pytest.mark.parametrize("weight", [0.0, 40.0], ids=["translation-loss-only", "contrastive"])
