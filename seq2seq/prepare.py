@@ -1,14 +1,16 @@
 """Data preparation for an experiment: SentencePiece models and encoded corpora.
 
-Everything lands in `train.out_dir`: `tokenizer.{src,tgt}.model` and
-`cache/{train,dev}/` (see `corpus.py`). A second run reuses both.
+Everything lands in `train.out_dir`: `tokenizer.{src,tgt}.model`, `tokenizer.json`
+(the settings they were made with) and `cache/{train,dev}/` (see `corpus.py`). A second
+run reuses them, and refuses tokenizers made with other settings than its config's.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from itertools import chain
 from pathlib import Path
 
@@ -39,7 +41,7 @@ class PreparedData:
     dev_references: list[str]
 
 
-def prepare(config: Config, log: callable = print) -> PreparedData:
+def prepare(config: Config, log: Callable[[str], None] = print) -> PreparedData:
     """Train or load the tokenizers, then encode or load the train and dev corpora."""
     data, out = config.data, Path(config.train.out_dir)
     make_out_dir(out)
@@ -85,12 +87,15 @@ def make_out_dir(out: Path) -> None:
 
 
 def load_or_train_tokenizers(
-    config: Config, train_src: Path, train_tgt: Path, out: Path, log: callable = print,
+    config: Config, train_src: Path, train_tgt: Path, out: Path, log: Callable[[str], None] = print,
 ) -> tuple[Tokenizer, Tokenizer]:
     """SentencePiece model(s) from `out`, else those of the `train.init_from` checkpoint,
-    else trained on the training corpus; written to `out` for the next run."""
+    else trained on the training corpus; written to `out` for the next run, with the
+    settings they were made with (`tokenizer.json`), which a later run must share."""
     paths = out / "tokenizer.src.model", out / "tokenizer.tgt.model"
+    record_path, record = out / "tokenizer.json", tokenizer_record(config)
     if all(p.exists() for p in paths):
+        _check_record(record_path, record)
         return Tokenizer(paths[0].read_bytes()), Tokenizer(paths[1].read_bytes())
     if config.train.init_from:
         tokenizers = load_checkpoint(config.train.init_from)["tokenizers"]
@@ -100,10 +105,38 @@ def load_or_train_tokenizers(
         src_tok, tgt_tok = _train_tokenizers(config, train_src, train_tgt, log)
     for path, tok in zip(paths, (src_tok, tgt_tok)):
         _write_atomic(path, tok.model_bytes)
+    _write_atomic(record_path, json.dumps(record, indent=1).encode())
     return src_tok, tgt_tok
 
 
-def _train_tokenizers(config: Config, train_src: Path, train_tgt: Path, log: callable
+def tokenizer_record(config: Config) -> dict:
+    """What the tokenizers depend on: the tokenizer settings (sampling only changes how
+    training data is segmented, not the models), or the checkpoint they come from."""
+    if config.train.init_from:
+        return {"init_from": config.train.init_from}
+    settings = asdict(config.tokenizer)
+    del settings["sampling"]
+    return settings
+
+
+def _check_record(path: Path, record: dict) -> None:
+    """`ConfigError` if the tokenizers in `path`'s directory were made otherwise than
+    `record` says (an out_dir from before `tokenizer.json` existed is taken as it is)."""
+    if not path.exists():
+        return
+    try:
+        made_with = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(f"{path}: unreadable ({getattr(e, 'strerror', None) or e})") from None
+    differ = [f"{key}: {made_with.get(key)!r} there, {record.get(key)!r} in the config"
+              for key in sorted(made_with.keys() | record.keys())
+              if made_with.get(key) != record.get(key)]
+    if differ:
+        raise ConfigError(f"{path}: the tokenizers in {path.parent} were made with other "
+                          f"settings ({'; '.join(differ)}); use another train.out_dir")
+
+
+def _train_tokenizers(config: Config, train_src: Path, train_tgt: Path, log: Callable[[str], None]
                       ) -> tuple[Tokenizer, Tokenizer]:
     cfg = config.tokenizer
     pairs = lambda: read_parallel(train_src, train_tgt)  # noqa: E731 (re-readable stream)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import make_config
 
+from seq2seq.config import ConfigError
 from seq2seq.prepare import prepare
 from seq2seq.tokenizer import BOS, EOS, PAD, UNK
 
@@ -46,6 +47,22 @@ def test_second_prepare_reuses_tokenizers_and_encoded_cache(corpus, tmp_path):
     assert second.src_tok.model_bytes == first.src_tok.model_bytes
     assert len(second.train) == len(first.train) == 2000
     assert list(second.train.tgt(5)) == list(first.train.tgt(5))
+
+
+def test_out_dir_refuses_tokenizers_made_with_other_settings(corpus, tmp_path):
+    first = prepare(make_config(corpus, tmp_path, tokenizer={"vocab_size": 60}), **QUIET)
+    kept = {p.name: p.read_bytes() for p in tmp_path.glob("tokenizer.*")}
+    assert set(kept) == {"tokenizer.src.model", "tokenizer.tgt.model", "tokenizer.json"}
+    resampled = make_config(corpus, tmp_path, tokenizer={"vocab_size": 60, "sampling": 0.1})
+    assert prepare(resampled, **QUIET).src_tok.model_bytes == first.src_tok.model_bytes
+    for key, value in [("vocab_size", 40), ("joint", False), ("type", "unigram")]:
+        changed = make_config(corpus, tmp_path, tokenizer={"vocab_size": 60, key: value})
+        with pytest.raises(ConfigError) as error:
+            prepare(changed, **QUIET)
+        message = str(error.value)
+        assert message.startswith(f"{tmp_path / 'tokenizer.json'}: ") and "\n" not in message
+        assert f"{key}: " in message and repr(value) in message
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("tokenizer.*")} == kept
 
 
 def test_length_filters_drop_and_count(corpus, tmp_path):
