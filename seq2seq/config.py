@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -108,10 +109,11 @@ class TrainConfig:
     lr: float = field(default=1e-3, metadata={"min": 1e-9})
     warmup_steps: int = _non_negative(0)
     # after warm-up: "plateau" multiplies the lr by plateau_factor when the dev metric
-    # stalls; "cosine" decays it to min_lr over the run (max_steps, or max_epochs if fewer)
+    # stalls; "cosine" decays it along a half cosine towards 0 at the end of the run
+    # (max_steps, or max_epochs if fewer). Either way the lr never goes below min_lr.
     lr_schedule: Literal["plateau", "cosine"] = "plateau"
     plateau_factor: float = field(default=0.5, metadata={"min": 0.01, "max_exclusive": 1.0})
-    plateau_patience: int = _non_negative(2)  # evaluations without improvement
+    plateau_patience: int = _non_negative(2)  # lr drops after more evals than this w/o gain
     min_lr: float = _non_negative(1e-5)
     clip_norm: float = _non_negative(1.0)  # 0 disables clipping
     label_smoothing: float = _unit_interval(0.1)
@@ -121,7 +123,7 @@ class TrainConfig:
     log_every: int = _positive(50)
     eval_metric: Literal["bleu", "loss"] = "bleu"
     dev_decode: Literal["greedy", "beam"] = "greedy"
-    early_stopping_patience: int = _non_negative(5)  # 0 disables early stopping
+    early_stopping_patience: int = _non_negative(5)  # stop after this many evals w/o gain; 0: never
     keep_best: int = _positive(3)
     seed: int = 1
     threads: int = _non_negative(0)  # 0 = torch default
@@ -153,7 +155,7 @@ class Config:
         return dataclasses.asdict(self)
 
 
-def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
     """Read and validate a YAML config file; raise `ConfigError` on any problem.
 
     `overrides` are `section.key=value` strings (value in YAML syntax) applied

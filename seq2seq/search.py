@@ -15,12 +15,20 @@ import torch
 from seq2seq.model import Seq2Seq
 from seq2seq.model.decoder import DecoderState
 from seq2seq.model.encoder import Memory
+from seq2seq.model.ensemble import Ensemble, EnsembleMemory, EnsembleState
 from seq2seq.tokenizer import BOS, EOS, PAD
+
+# what search runs on: one model or an ensemble, with their memories and states
+SearchModel = Seq2Seq | Ensemble
+SearchMemory = Memory | EnsembleMemory
+SearchState = DecoderState | EnsembleState
 
 
 @dataclass
 class Hypothesis:
-    """One output sentence: ids without BOS/EOS, and its log-probability (EOS included)."""
+    """One output sentence: ids without BOS/EOS, its log-probability (EOS included), and
+    the score its search ranks by: divided by the GNMT length penalty in beam search, by
+    the length (EOS included) in greedy search and sampling."""
 
     tokens: list[int]
     score: float
@@ -40,7 +48,7 @@ def length_penalty(length: int, alpha: float) -> float:
 
 @torch.no_grad()
 def sample_search(
-    model: Seq2Seq, memory: Memory, state: DecoderState, max_len: torch.Tensor,
+    model: SearchModel, memory: SearchMemory, state: SearchState, max_len: torch.Tensor,
     temperature: float = 0.0, top_k: int = 0, return_attention: bool = False,
 ) -> list[list[Hypothesis]]:
     """Greedy search (temperature 0) or ancestral sampling (temperature > 0, optional
@@ -141,7 +149,7 @@ def _choose(probs: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor
 
 @torch.no_grad()
 def beam_search(
-    model: Seq2Seq, memory: Memory, state: DecoderState, max_len: torch.Tensor,
+    model: SearchModel, memory: SearchMemory, state: SearchState, max_len: torch.Tensor,
     beam_size: int, alpha: float = 0.6, nbest: int = 1, return_attention: bool = False,
 ) -> list[list[Hypothesis]]:
     """Batched beam search with GNMT length normalisation.
@@ -211,7 +219,7 @@ def beam_search(
 
 
 def search(
-    model: Seq2Seq, src: torch.Tensor, src_len: torch.Tensor, method: str, *,
+    model: SearchModel, src: torch.Tensor, src_len: torch.Tensor, method: str, *,
     beam_size: int = 5, alpha: float = 0.6, nbest: int = 1, max_len_ratio: float = 2.0,
     max_len_extra: int = 10, temperature: float = 1.0, top_k: int = 0,
     return_attention: bool = False,
