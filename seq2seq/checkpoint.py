@@ -1,13 +1,12 @@
 """One-file checkpoints: format tag, config, SentencePiece models, weights, train state.
 
-Writes are atomic (temporary file, fsync, rename), so a crash never leaves a
-half-written checkpoint under the real name. Loading uses `weights_only=True`:
+Writes are atomic (`atomic.py`), so a crash never leaves a half-written checkpoint
+under the real name. Loading uses `weights_only=True`:
 a checkpoint holds tensors and plain data only and cannot execute code.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import warnings
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import torch
 
+from seq2seq.atomic import write_atomic
 from seq2seq.errors import first_line
 
 FORMAT = "seq2seq-checkpoint"
@@ -27,25 +27,7 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """Atomically write `payload` (plain data and tensors) to `path`."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_atomic(path, lambda f: torch.save({"format": FORMAT, "version": VERSION, **payload}, f))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -8,12 +8,12 @@ run reuses them, and refuses tokenizers made with other settings than its config
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import chain
 from pathlib import Path
 
+from seq2seq.atomic import write_bytes_atomic
 from seq2seq.checkpoint import load_checkpoint
 from seq2seq.config import Config, ConfigError, DataConfig
 from seq2seq.corpus import (
@@ -104,8 +104,8 @@ def load_or_train_tokenizers(
     else:
         src_tok, tgt_tok = _train_tokenizers(config, train_src, train_tgt, log)
     for path, tok in zip(paths, (src_tok, tgt_tok)):
-        _write_atomic(path, tok.model_bytes)
-    _write_atomic(record_path, json.dumps(record, indent=1).encode())
+        write_bytes_atomic(path, tok.model_bytes)
+    write_bytes_atomic(record_path, json.dumps(record, indent=1).encode())
     return src_tok, tgt_tok
 
 
@@ -156,9 +156,3 @@ def _train_tokenizers(config: Config, train_src: Path, train_tgt: Path, log: Cal
 
 def _both_sides(pairs: Iterator[tuple[str, str]]) -> Iterator[str]:
     return chain.from_iterable(pairs)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
