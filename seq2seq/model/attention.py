@@ -36,11 +36,15 @@ class AdditiveAttention(nn.Module):
         self.energy = nn.Linear(attention_dim, 1, bias=False)
 
     def project_keys(self, memory: torch.Tensor) -> torch.Tensor:
-        return self.key_proj(memory)  # (batch, src_len, attention_dim)
+        """memory (batch, src_len, memory_dim) -> keys (batch, src_len, attention_dim)."""
+        return self.key_proj(memory)
 
     def forward(
         self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """queries (batch, tgt_len, query_dim), keys from `project_keys`, values
+        (batch, src_len, memory_dim), mask (batch, src_len)
+        -> context (batch, tgt_len, memory_dim), weights (batch, tgt_len, src_len)."""
         q = self.query_proj(queries).unsqueeze(2)  # (batch, tgt_len, 1, attention_dim)
         hidden = torch.tanh(q + keys.unsqueeze(1))  # (batch, tgt_len, src_len, attention_dim)
         scores = self.energy(hidden).squeeze(-1)  # (batch, tgt_len, src_len)
@@ -55,11 +59,16 @@ class MultiplicativeAttention(nn.Module):
         self.key_proj = nn.Linear(memory_dim, query_dim, bias=False) if general else None
 
     def project_keys(self, memory: torch.Tensor) -> torch.Tensor:
-        return memory if self.key_proj is None else self.key_proj(memory)  # (b, s, query_dim)
+        """memory (batch, src_len, memory_dim) -> keys (batch, src_len, query_dim); "dot"
+        needs memory_dim == query_dim and uses the memory itself."""
+        return memory if self.key_proj is None else self.key_proj(memory)
 
     def forward(
         self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """queries (batch, tgt_len, query_dim), keys from `project_keys`, values
+        (batch, src_len, memory_dim), mask (batch, src_len)
+        -> context (batch, tgt_len, memory_dim), weights (batch, tgt_len, src_len)."""
         scores = torch.bmm(queries, keys.transpose(1, 2))  # (batch, tgt_len, src_len)
         return attend(scores, mask, values)
 

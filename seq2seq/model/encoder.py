@@ -17,6 +17,7 @@ class Memory(NamedTuple):
     mask: torch.Tensor  # (batch, src_len) bool, True on real tokens
 
     def select(self, rows: torch.Tensor) -> Memory:
+        """rows (n,) indices into batch -> the memory of those rows (n, ...)."""
         return Memory(*(t.index_select(0, rows) for t in self))
 
 

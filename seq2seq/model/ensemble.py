@@ -50,6 +50,8 @@ class Ensemble(nn.Module):
 
     def encode(self, src: torch.Tensor, src_len: torch.Tensor
                ) -> tuple[EnsembleMemory, EnsembleState]:
+        """src (batch, src_len), src_len (batch,) -> each member's memory and initial
+        decoder state."""
         encoded = [m.encode(src, src_len) for m in self.members]
         return (EnsembleMemory(tuple(mem for mem, _ in encoded)),
                 EnsembleState(tuple(state for _, state in encoded)))
