@@ -171,26 +171,18 @@ def beam_search(
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     for t in range(int(max_len.max()) + 1):
         logits, state, weights = model.step(prev, state, memory)  # (rows, vocab)
-        n, width = len(sentences), min(2 * k, logits.size(-1))
         probs = _next_token_probs(logits)  # (rows, vocab)
         at_limit = t >= max_len[sentences]  # (sentences,)
         _force_eos(probs, at_limit.repeat_interleave(k))
-        # The best 2k continuations of a sentence are among the best 2k of each beam;
-        # only those few need a log.
-        row_probs, row_tokens = largest(probs, width)  # (rows, 2k)
-        candidates = (scores.view(-1, 1) + row_probs.log()).view(n, k * width)
-        top_scores, top_ids = candidates.topk(2 * k, dim=1)  # (sentences, 2*beam)
-        origin, token = top_ids // width, row_tokens.view(n, k * width).gather(1, top_ids)
-        origin_rows = origin + (torch.arange(n, device=device) * k).unsqueeze(1)  # (n, 2k)
+        top_scores, origin_rows, token = _best_continuations(probs, scores)  # (n, 2k) each
         if return_attention:
             attn_history = torch.cat([attn_history, weights.unsqueeze(1)], dim=1)
         ended = (token == EOS) & (beam_ranks < k) & top_scores.isfinite()
         for i, j in ended.nonzero().tolist():
-            row = int(origin_rows[i, j])
-            score = float(top_scores[i, j])
-            length = history.size(1) + 1
+            row, score = int(origin_rows[i, j]), float(top_scores[i, j])
             finished[int(sentences[i])].append(Hypothesis(
-                history[row].tolist(), score, score / length_penalty(length, alpha),
+                history[row].tolist(), score,
+                score / length_penalty(history.size(1) + 1, alpha),  # length counts EOS
                 attn_history[row].clone() if return_attention else None,
             ))
         # The best `k` candidates that did not end continue; EOS ones sort last.
@@ -216,6 +208,27 @@ def beam_search(
         sorted(hyps, key=lambda h: h.normalized_score, reverse=True)[:nbest]
         for hyps in finished
     ]
+
+
+def _best_continuations(
+    probs: torch.Tensor, scores: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The 2k best one-token extensions of each sentence's k hypotheses.
+
+    probs (sentences*k, vocab) next-token probabilities, scores (sentences, k) the
+    hypotheses' log-probabilities -> scores, rows of `probs` they extend, and tokens,
+    each (sentences, 2k), best first.
+    """
+    n, k = scores.shape
+    width = min(2 * k, probs.size(-1))
+    # The best 2k continuations of a sentence are among the best 2k of each beam;
+    # only those few need a log.
+    row_probs, row_tokens = largest(probs, width)  # (n*k, width)
+    candidates = (scores.view(-1, 1) + row_probs.log()).view(n, k * width)
+    top_scores, top_ids = candidates.topk(2 * k, dim=1)  # (n, 2k)
+    token = row_tokens.view(n, k * width).gather(1, top_ids)
+    origin_rows = top_ids // width + (torch.arange(n, device=probs.device) * k).unsqueeze(1)
+    return top_scores, origin_rows, token
 
 
 def search(
