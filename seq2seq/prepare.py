@@ -128,12 +128,19 @@ def _check_record(path: Path, record: dict) -> None:
         made_with = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ConfigError(f"{path}: unreadable ({getattr(e, 'strerror', None) or e})") from None
-    differ = [f"{key}: {made_with.get(key)!r} there, {record.get(key)!r} in the config"
-              for key in sorted(made_with.keys() | record.keys())
-              if made_with.get(key) != record.get(key)]
+    if ("init_from" in made_with) != ("init_from" in record):
+        differ = [f"from {_origin(made_with)} there, from {_origin(record)} in the config"]
+    else:
+        differ = [f"{key}: {made_with.get(key)!r} there, {record.get(key)!r} in the config"
+                  for key in sorted(made_with.keys() | record.keys())
+                  if made_with.get(key) != record.get(key)]
     if differ:
         raise ConfigError(f"{path}: the tokenizers in {path.parent} were made with other "
                           f"settings ({'; '.join(differ)}); use another train.out_dir")
+
+
+def _origin(record: dict) -> str:
+    return f"checkpoint {record['init_from']}" if "init_from" in record else "training"
 
 
 def _train_tokenizers(config: Config, train_src: Path, train_tgt: Path, log: Callable[[str], None]

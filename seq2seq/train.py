@@ -18,7 +18,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,7 +37,7 @@ from seq2seq.contrast import EncodedSuite, contrastive_loss, read_suite
 from seq2seq.corpus import EncodedCorpus
 from seq2seq.errors import first_line
 from seq2seq.metrics import bleu
-from seq2seq.model import Seq2Seq
+from seq2seq.model import Seq2Seq, target_log_probs
 from seq2seq.prepare import PreparedData, make_out_dir, prepare, sampled_train
 from seq2seq.tokenizer import PAD
 from seq2seq.translate import Translator
@@ -45,6 +45,19 @@ from seq2seq.translate import Translator
 
 class TrainError(RuntimeError):
     """A problem found before or during training; one line for the user."""
+
+
+# Settings `--resume` accepts changed (see `_may_change_on_resume`): the run's length,
+# how often it logs, evaluates and keeps checkpoints, where and how fast it runs, and
+# what training does not use (the test set; decode settings that dev evaluation replaces
+# or ignores, and its batch size). Anything else would change the data, the model, what
+# a step computes, or how dev scores compare with the ones the run has kept.
+RESUMABLE_CHANGES = frozenset({
+    "name", "data.test", "data.encode_workers", "train.out_dir", "train.max_steps",
+    "train.max_epochs", "train.eval_every", "train.log_every", "train.early_stopping_patience",
+    "train.keep_best", "train.threads", "train.device", "decode.method", "decode.nbest",
+    "decode.temperature", "decode.top_k", "decode.batch_size",
+})
 
 
 @dataclass
@@ -62,6 +75,7 @@ class TrainState:
     world_size: int = 1  # processes of the run; `batch_in_epoch` counts this rank's shard
     epoch_steps: int = 0  # this rank's batches in epoch 0 (0 = not counted yet); kept so
     #                       resume need not rebuild (or re-sample) epoch 0 to learn it
+    evaluated_step: int = 0  # step of the last dev evaluation (0 = none, or not recorded)
 
 
 class StepResult(NamedTuple):
@@ -96,6 +110,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     _check_out_dir(out, resume)
+    last = _resumable_checkpoint(out / "last.pt", config) if resume else None
     _check_disk_space(out, config)
     suite = read_suite(config.train.contrastive) if config.train.contrastive else None
     data = dist.rank_zero_first(lambda: prepare(config, log))
@@ -105,8 +120,8 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     model.to(dist.device(config.train.device))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     state = TrainState(world_size=dist.world_size())
-    if resume:
-        state = _restore(out / "last.pt", model, optimizer)
+    if last is not None:
+        state = _restore(out / "last.pt", last, model, optimizer)
         log(f"resumed from {out / 'last.pt'} at step {state.step}")
     elif config.train.init_from:
         _initialise(config, data, model)
@@ -163,10 +178,52 @@ def _check_disk_space(out: Path, config: Config) -> None:
                          f"{needed / 1e6:.0f} MB")
 
 
-def _restore(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> TrainState:
+def _resumable_checkpoint(path: Path, config: Config) -> dict[str, Any]:
+    """The payload of `last.pt`, if it holds a training state saved with `config`'s
+    settings, or ones `--resume` may change."""
     payload = load_checkpoint(path)
     if "train_state" not in payload:
         raise TrainError(f"{path}: holds no training state to resume from")
+    stored = _stored_config(path, payload)
+    may_change = _may_change_on_resume(stored)
+    before, after = _flat_settings(stored), _flat_settings(config)
+    differ = [f"{key} ({before[key]!r} -> {after[key]!r})" for key in before
+              if before[key] != after[key] and key not in may_change]
+    if differ:
+        raise TrainError(f"{path}: --resume with a different config: {', '.join(differ)}; "
+                         "resume with the run's own settings or start a new out_dir")
+    return payload
+
+
+def _may_change_on_resume(run: Config) -> frozenset[str]:
+    """`RESUMABLE_CHANGES` for the run saved with `run`: under a cosine schedule its
+    length sets the lr of every step; greedy dev decoding uses no beam settings."""
+    keys = set(RESUMABLE_CHANGES)
+    if run.train.lr_schedule == "cosine":
+        keys -= {"train.max_steps", "train.max_epochs"}
+    if run.train.dev_decode == "greedy":
+        keys |= {"decode.beam_size", "decode.alpha"}
+    return frozenset(keys)
+
+
+def _flat_settings(config: Config) -> dict[str, Any]:
+    """{"section.key": value} of every setting, e.g. {"model.dec_hidden": 512, ...}."""
+    flat: dict[str, Any] = {}
+    for section, values in config.to_dict().items():
+        if isinstance(values, dict):
+            flat.update({f"{section}.{key}": value for key, value in values.items()})
+        else:
+            flat[section] = values
+    return flat
+
+
+def _stored_config(path: str | Path, payload: dict[str, Any]) -> Config:
+    return config_from_dict(payload.get("config"), source=f"{path} (stored config)")
+
+
+def _restore(path: Path, payload: dict[str, Any], model: Seq2Seq,
+             optimizer: torch.optim.Optimizer) -> TrainState:
+    """Weights, optimiser, progress and RNG from `payload` (read from `path`)."""
     try:
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
@@ -187,7 +244,7 @@ def _initialise(config: Config, data: PreparedData, model: Seq2Seq) -> None:
     dropout rates may differ) with the same tokenizers as this run."""
     path, model_config = config.train.init_from, config.model
     payload = load_checkpoint(path)
-    stored = config_from_dict(payload["config"], source=f"{path} (stored config)").model
+    stored = _stored_config(path, payload).model
     if dataclasses.replace(stored, dropout=model_config.dropout,
                            word_dropout=model_config.word_dropout) != model_config:
         raise TrainError(f"{path}: train.init_from holds another model than this config's "
@@ -236,7 +293,7 @@ class _Trainer:
         self.total_steps = min(self.cfg.max_steps, self.cfg.max_epochs * state.epoch_steps)
 
     def run(self) -> None:
-        cfg, state = self.cfg, self.state
+        state = self.state
         bar = tqdm(total=self.total_steps, initial=state.step, disable=None if self.rank_zero
                    else True, dynamic_ncols=True, desc="train")
         try:
@@ -250,7 +307,7 @@ class _Trainer:
                 if state.batch_in_epoch >= len(batches):
                     state.epoch, state.batch_in_epoch = state.epoch + 1, 0
             if not self.stopping:
-                if state.step % cfg.eval_every:  # final state not evaluated yet
+                if state.evaluated_step != state.step:  # final state not evaluated yet
                     self._evaluate_and_checkpoint()
                 else:
                     self._save_last()
@@ -344,6 +401,7 @@ class _Trainer:
         metrics = dist.broadcast_object(metrics)
         score = metrics["bleu"] if self.cfg.eval_metric == "bleu" else -metrics["loss"]
         improved = self._update_schedule(score)
+        self.state.evaluated_step = self.state.step
         self.log(f"step {self.state.step}: dev loss {metrics['loss']:.3f} ppl "
                  f"{metrics['ppl']:.2f} BLEU {metrics['bleu']:.2f}"
                  f"{' (best)' if improved else ''} lr {self._lr():.2e}")
@@ -426,14 +484,14 @@ def _fresh_window() -> dict[str, float]:
 
 def train_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, *, lr: float,
-    label_smoothing: float, clip_norm: float, params: Any = None, bf16: bool = False,
-    contrastive: Batch | None = None, contrastive_weight: float = 0.0,
+    label_smoothing: float, clip_norm: float, params: Iterable[torch.nn.Parameter],
+    bf16: bool = False, contrastive: Batch | None = None, contrastive_weight: float = 0.0,
 ) -> StepResult:
     """One optimisation step on `batch`: token-summed label-smoothed cross-entropy,
     divided by the target tokens of all ranks, backward, clipping, Adam update.
 
-    `model` may be the DDP wrapper; `params` (default `model.parameters()`) are the ones
-    clipped. `bf16` runs the forward pass under bfloat16 autocast (weights, gradients
+    `model` may be the DDP wrapper; `params` are the ones clipped (those of the model
+    it wraps). `bf16` runs the forward pass under bfloat16 autocast (weights, gradients
     and the loss stay float32). `contrastive` (from `EncodedSuite.sample`) adds each of
     its rows' `contrastive_loss` times `contrastive_weight` to the token-summed loss, so
     a row weighs as much as `contrastive_weight` target tokens. Target tokens are
@@ -457,8 +515,7 @@ def train_step(
     )
     (loss_sum * scale).backward()
     if clip_norm > 0:
-        torch.nn.utils.clip_grad_norm_(model.parameters() if params is None else params,
-                                       clip_norm)
+        torch.nn.utils.clip_grad_norm_(params, clip_norm)
     for group in optimizer.param_groups:
         group["lr"] = lr
     optimizer.step()
@@ -476,8 +533,6 @@ def dev_loss(model: Seq2Seq, corpus: EncodedCorpus, batch_tokens: int) -> float:
                             shuffle=False)
     for indices in batches:
         batch = collate(corpus, indices).to(model.device)
-        logits = model(batch.src, batch.src_len, batch.tgt_in)
-        total += float(F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(),
-                                       ignore_index=PAD, reduction="sum"))
+        total -= float(target_log_probs(model, batch).sum())  # padding contributes 0
         tokens += batch.target_tokens
     return total / max(tokens, 1)

@@ -12,6 +12,7 @@ import torch
 from conftest import make_config, write_swap_suite
 
 from seq2seq.checkpoint import load_checkpoint
+from seq2seq.config import ConfigError
 from seq2seq.contrast import EncodedSuite, accuracy_by_category, contrast_margins, read_suite
 from seq2seq.corpus import CorpusError
 from seq2seq.train import TrainError, train
@@ -104,6 +105,9 @@ def test_init_from_starts_from_the_checkpoint_and_checks_it_fits(corpus, trained
     train(other_tokenizers, log=lambda message: None)  # leaves its own tokenizers there
     (tmp_path / "fresh" / "last.pt").unlink()
     again = make_config(corpus, tmp_path / "fresh", train={"init_from": str(trained)})
+    with pytest.raises(ConfigError, match=f"from training there, from checkpoint {trained} in"):
+        train(again, log=lambda message: None)
+    (tmp_path / "fresh" / "tokenizer.json").unlink()  # as in an out_dir from before it existed
     with pytest.raises(TrainError, match="other tokenizers"):
         train(again, log=lambda message: None)
 

@@ -80,7 +80,8 @@ def test_two_process_run_resumes_exactly_and_only_rank_zero_writes(corpus, tmp_p
     assert state["train_state"]["world_size"] == 2 and len(state["rng_by_rank"]) == 2
     left_over = {p.name for p in (tmp_path / "parts").iterdir()} - {
         "cache", "metrics.jsonl", "last.pt", "best.pt", "tokenizer.src.model",
-        "tokenizer.tgt.model"} - {p.name for p in (tmp_path / "parts").glob("best-step*.pt")}
+        "tokenizer.tgt.model", "tokenizer.json"} - {
+        p.name for p in (tmp_path / "parts").glob("best-step*.pt")}
     assert not left_over  # no per-rank or temporary files
 
     single = make_config(corpus, tmp_path / "parts", train=settings)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 import torch
 from conftest import make_config, write_swap_suite
 
-from seq2seq.checkpoint import load_checkpoint
+from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 from seq2seq.train import TrainError, train
 
 QUIET = {"log": lambda message: None}
@@ -75,7 +76,6 @@ def test_best_checkpoints_are_kept_and_pruned(corpus, tmp_path):
 
 def test_average_of_checkpoints_is_the_mean_and_translates(corpus, tmp_path):
     from seq2seq.average import average_checkpoints
-    from seq2seq.checkpoint import save_checkpoint
     from seq2seq.translate import Translator
 
     config = make_config(corpus, tmp_path, train={"max_steps": 40, "eval_every": 20,
@@ -120,3 +120,55 @@ def test_cosine_schedule_warms_up_then_decays_to_min_lr_by_the_last_step(corpus,
     assert all(a > b for a, b in zip(lrs[3:-1], lrs[4:-1]))  # then strictly decreasing
     assert lrs[13] == pytest.approx(5e-4)  # half-way through the decay: half the peak
     assert lrs[-1] == pytest.approx(1e-5)  # min_lr at the last step
+
+
+def _run_files(out_dir) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in out_dir.iterdir() if p.is_file()}
+
+
+def test_resume_refuses_another_model_or_seed_and_accepts_a_longer_run(corpus, tmp_path):
+    steps = {"max_steps": 3, "eval_every": 3}
+    train(make_config(corpus, tmp_path, train=steps), **QUIET)
+    before = _run_files(tmp_path)
+    # neither changes a weight's shape: both would load without a complaint
+    changed = make_config(corpus, tmp_path, model={"dropout": 0.3},
+                          train={**steps, "seed": 4, "max_steps": 5})
+    with pytest.raises(TrainError, match="--resume with a different config") as error:
+        train(changed, resume=True, **QUIET)
+    (line,) = str(error.value).splitlines()
+    assert line.startswith(f"{tmp_path / 'last.pt'}: ")
+    assert "model.dropout (0.0 -> 0.3)" in line and "train.seed (3 -> 4)" in line
+    assert "max_steps" not in line  # a longer run is a legitimate resume
+    assert _run_files(tmp_path) == before
+    longer = make_config(corpus, tmp_path, train={"max_steps": 5, "eval_every": 2,
+                                                  "log_every": 2, "keep_best": 1},
+                         decode={"beam_size": 3})  # dev decoding is greedy: unused
+    assert train(longer, resume=True, **QUIET).step == 5
+
+
+def test_resume_refuses_another_length_of_a_cosine_schedule(corpus, tmp_path):
+    steps = {"max_steps": 2, "eval_every": 2, "lr_schedule": "cosine"}
+    train(make_config(corpus, tmp_path, train=steps), **QUIET)
+    longer = make_config(corpus, tmp_path, train={**steps, "max_steps": 4})
+    with pytest.raises(TrainError, match=r"train\.max_steps \(2 -> 4\)"):
+        train(longer, resume=True, **QUIET)
+
+
+def test_resuming_a_finished_run_does_not_evaluate_it_again(corpus, tmp_path):
+    # 5 steps, evaluated at 3 and at the end: a second evaluation of step 5 would add a
+    # dev entry and count as one without improvement
+    config = make_config(corpus, tmp_path, train={"max_steps": 5, "eval_every": 3})
+    train(config, **QUIET)
+    metrics = (tmp_path / "metrics.jsonl").read_text()
+    assert [e["step"] for e in map(json.loads, metrics.splitlines()) if e["kind"] == "dev"] \
+        == [3, 5]
+    saved = load_checkpoint(tmp_path / "last.pt")
+    state = train(config, resume=True, **QUIET)
+    assert (tmp_path / "metrics.jsonl").read_text() == metrics
+    assert load_checkpoint(tmp_path / "last.pt")["train_state"] == saved["train_state"]
+    assert dataclasses.asdict(state) == saved["train_state"]
+
+    # a checkpoint from before `evaluated_step` was saved still resumes
+    del saved["train_state"]["evaluated_step"]
+    save_checkpoint(tmp_path / "last.pt", saved)
+    assert train(config, resume=True, **QUIET).step == 5
