@@ -1,7 +1,7 @@
 """The `seq2seq` command: parse arguments, call one library function, print.
 
-Known input problems (config, corpus, checkpoint) end with one line on stderr
-and exit status 2, never a traceback.
+Known input problems (config, corpus, checkpoint) and a missing optional package
+end with one line on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from seq2seq.train import TrainError
 
 # OSError covers missing or unwritable files and a full disk (ENOSPC) on output.
 USER_ERRORS = (ConfigError, CorpusError, CheckpointError, TrainError, OSError)
+# Optional packages (pyproject.toml extras): the option that needs each, and its extra.
+OPTIONAL_PACKAGES = {"matplotlib": ("--plot-attention", "plot"),
+                     "sacremoses": ("--paper-lang", "paper")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,11 +33,25 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (e.g. `| head`): not an error
         return 0
     except USER_ERRORS as e:
-        print(f"seq2seq {args.command}: error: {_one_line(e)}", file=sys.stderr)
-        return 2
+        return _fail(args.command, _one_line(e))
+    except ModuleNotFoundError as e:
+        if e.name not in OPTIONAL_PACKAGES:
+            raise  # a required package: a broken installation, with its traceback
+        return _fail(args.command, _missing_package(e.name))
     except KeyboardInterrupt:
         print(f"seq2seq {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"seq2seq {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _missing_package(name: str) -> str:
+    option, extra = OPTIONAL_PACKAGES[name]
+    return (f"{option} needs the package {name}, which is not installed: pip install {name} "
+            f"(or install seq2seq with its [{extra}] extra)")
 
 
 def _one_line(e: BaseException) -> str:
@@ -94,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     precision.add_argument("--bf16", action="store_true",
                            help="decode in bfloat16 (faster on CPUs with AVX512-BF16 and GPUs)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu",
-                   help="where to run the model (default: cpu)")
+                   help="where to run the model (default: cpu; --int8 runs on the cpu only)")
     p.add_argument("--plot-attention", metavar="DIR",
                    help="write one attention heatmap PNG per sentence into DIR")
     p.set_defaults(run=cmd_translate)
@@ -191,6 +208,9 @@ def _translator(args: argparse.Namespace, **overrides: object):  # noqa: ANN202
 def cmd_translate(args: argparse.Namespace) -> None:
     import torch
 
+    plot_dir = Path(args.plot_attention) if args.plot_attention else None
+    if plot_dir:
+        from seq2seq.plot import plot_attention  # needs matplotlib: checked before any work
     torch.manual_seed(args.seed)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -200,7 +220,6 @@ def cmd_translate(args: argparse.Namespace) -> None:
         temperature=args.temperature, top_k=args.top_k, batch_size=args.batch_size,
         int8=args.int8, bf16=args.bf16, device=args.device,
     )
-    plot_dir = Path(args.plot_attention) if args.plot_attention else None
     if plot_dir:
         plot_dir.mkdir(parents=True, exist_ok=True)
     nbest = translator.decode.nbest > 1
@@ -214,8 +233,6 @@ def cmd_translate(args: argparse.Namespace) -> None:
             else:
                 out.write(translations[0].text + "\n")
             if plot_dir and translations[0].attention is not None:
-                from seq2seq.plot import plot_attention
-
                 best = translations[0]
                 plot_attention(best.attention, best.src_pieces, best.tgt_pieces,
                                plot_dir / f"{number:06d}.png", title=best.text[:80])

@@ -21,6 +21,8 @@ from seq2seq.model import target_log_probs
 from seq2seq.tokenizer import Tokenizer
 from seq2seq.translate import Translator
 
+FIELDS = ("source", "correct", "contrastive")
+
 
 @dataclass(frozen=True)
 class ContrastRow:
@@ -29,6 +31,7 @@ class ContrastRow:
     contrastive: str
     category: str
     line: int  # in the suite file, for reports
+    path: str  # the suite file, for error messages
 
 
 def read_suite(path: str | Path) -> list[ContrastRow]:
@@ -41,23 +44,38 @@ def read_suite(path: str | Path) -> list[ContrastRow]:
         if len(fields) not in (3, 4):
             raise CorpusError(f"{path}: line {number}: expected 3 or 4 tab-separated fields "
                               f"(source, correct, contrastive[, category]), got {len(fields)}")
-        empty = [name for name, text in zip(("source", "correct", "contrastive"), fields)
-                 if not text.strip()]
+        empty = [name for name, text in zip(FIELDS, fields) if not text.strip()]
         if empty:
             raise CorpusError(f"{path}: line {number}: empty {empty[0]} field")
         category = fields[3] if len(fields) == 4 else "all"
-        rows.append(ContrastRow(fields[0], fields[1], fields[2], category, number))
+        rows.append(ContrastRow(fields[0], fields[1], fields[2], category, number, str(path)))
     if not rows:
         raise CorpusError(f"{path}: no contrastive rows")
     return rows
 
 
+def encode_rows(rows: list[ContrastRow], src_tok: Tokenizer, tgt_tok: Tokenizer
+                ) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+    """Piece ids of the rows' sources, correct and contrastive targets. A field of no
+    pieces (only characters SentencePiece normalises away, e.g. control or zero-width
+    ones) stops with the suite file and line: the comparison would be meaningless."""
+    encoded = (src_tok.encode_batch([r.source.strip() for r in rows]),
+               tgt_tok.encode_batch([r.correct.strip() for r in rows]),
+               tgt_tok.encode_batch([r.contrastive.strip() for r in rows]))
+    for row, *ids in zip(rows, *encoded):
+        empty = [name for name, pieces in zip(FIELDS, ids) if not pieces]
+        if empty:
+            raise CorpusError(f"{row.path}: line {row.line}: {empty[0]} field has no pieces "
+                              "(only characters the tokenizer removes, e.g. control or "
+                              "zero-width ones)")
+    return encoded
+
+
 def contrast_margins(translator: Translator, rows: list[ContrastRow]) -> list[float]:
     """log P(correct) - log P(contrastive) of each row (total log-probabilities, natural
     log): positive when the model prefers the correct target."""
-    sources = [r.source for r in rows] * 2
-    targets = [r.correct for r in rows] + [r.contrastive for r in rows]
-    scores = translator.score(sources, targets)
+    sources, correct, contrastive = encode_rows(rows, translator.src_tok, translator.tgt_tok)
+    scores = translator.score_ids(sources * 2, correct + contrastive)
     return [good.total - bad.total for good, bad in zip(scores[:len(rows)], scores[len(rows):])]
 
 
@@ -103,10 +121,7 @@ class EncodedSuite:
         kinds_of_category = Counter(category for category, _ in rows_of_kind)
         weights = np.array([1.0 / (rows_of_kind[kind] * kinds_of_category[kind[0]])
                             for kind in kinds])  # each category's weights sum to 1
-        return cls(src_tok.encode_batch([r.source.strip() for r in rows]),
-                   tgt_tok.encode_batch([r.correct.strip() for r in rows]),
-                   tgt_tok.encode_batch([r.contrastive.strip() for r in rows]),
-                   weights / weights.sum())
+        return cls(*encode_rows(rows, src_tok, tgt_tok), weights / weights.sum())
 
     def __len__(self) -> int:
         return len(self.sources)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +28,7 @@ import numpy as np
 
 from seq2seq.tokenizer import Tokenizer, seed_sampling
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: pairs with a side of no pieces are dropped
 CHUNK_LINES = 10_000  # pairs encoded at once; bounds preparation memory (~30 MB a chunk)
 NPY_HEADER = 128  # bytes of the .npy header of a 1-D int64 array of any length
 
@@ -65,7 +66,7 @@ def read_stream(handle: BinaryIO, name: str) -> Iterator[str]:
     try:
         for number, raw in enumerate(handle, start=1):  # noqa: B007 (used after the loop)
             yield _decode_line(raw, name, number)
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:  # zlib.error: a corrupt .gz body
         raise CorpusError(f"{name}: line {number + 1}: unreadable ({e})") from None
 
 
@@ -151,17 +152,22 @@ class EncodedCorpus:
 
 @dataclass(frozen=True)
 class FilterRule:
-    """Pairs longer than `max_len` pieces or with a length ratio above `max_ratio` go."""
+    """Pairs with a side of no pieces always go: text SentencePiece normalises away
+    entirely (e.g. only control, zero-width or byte-order-mark characters), which the
+    encoder cannot read. So do pairs longer than `max_len` pieces or with a length ratio
+    above `max_ratio`."""
 
     max_len: int | None = None
     max_ratio: float | None = None
 
     def reason_to_drop(self, src: list[int], tgt: list[int]) -> str | None:
+        if not src or not tgt:
+            return "no_pieces"
         if self.max_len is not None and max(len(src), len(tgt)) > self.max_len:
             return "too_long"
         if self.max_ratio is not None:
             short, long_ = sorted((len(src), len(tgt)))
-            if long_ > self.max_ratio * max(short, 1):
+            if long_ > self.max_ratio * short:
                 return "length_ratio"
         return None
 

@@ -16,6 +16,8 @@ import torch
 import torch.distributed as torch_dist
 from torch.nn.parallel import DistributedDataParallel
 
+from seq2seq.config import ConfigError
+
 T = TypeVar("T")
 
 
@@ -28,8 +30,13 @@ def init_from_env() -> None:
 
 
 def device(kind: str) -> torch.device:
-    """The device of this process: `kind` is auto, cpu or cuda (this rank's GPU)."""
-    if kind == "cpu" or (kind == "auto" and not torch.cuda.is_available()):
+    """The device of this process: `kind` is auto, cpu or cuda (this rank's GPU);
+    `ConfigError` for cuda on a machine where torch finds no GPU."""
+    gpu = torch.cuda.is_available()
+    if kind == "cuda" and not gpu:
+        raise ConfigError("device cuda: torch finds no CUDA GPU on this machine "
+                          "(choose device cpu, or auto to use a GPU when there is one)")
+    if kind == "cpu" or not gpu:
         return torch.device("cpu")
     return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
 

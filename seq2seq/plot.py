@@ -1,24 +1,22 @@
-"""Attention heatmaps: one PNG per sentence (matplotlib, imported on use)."""
+"""Attention heatmaps: one PNG per sentence. matplotlib is an optional dependency: this
+module is imported only when plots are asked for."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
+from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figure state
 
 
 def plot_attention(weights: torch.Tensor, src_pieces: list[str], tgt_pieces: list[str],
                    path: str | Path, title: str = "") -> None:
     """weights (len(tgt_pieces) + 1, len(src_pieces)): target rows incl. EOS, source columns."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = [*tgt_pieces, "</s>"]
     width = max(4.0, 0.35 * len(src_pieces) + 2)
     height = max(3.0, 0.3 * len(rows) + 1.5)
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
+    ax = fig.subplots()
     ax.imshow(weights.numpy(), cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(src_pieces)), src_pieces, rotation=90)
     ax.set_yticks(range(len(rows)), rows)
@@ -28,4 +26,3 @@ def plot_attention(weights: torch.Tensor, src_pieces: list[str], tgt_pieces: lis
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)

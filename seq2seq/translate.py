@@ -1,13 +1,13 @@
 """`Translator`: a checkpoint's model and tokenizers behind text in, text out.
 
-It batches sentences by length, searches, and restores the input order; an
-empty line gives an empty translation. `score` is forced decoding: the model's
-log-probability of given targets.
+It batches sentences by length, searches, and restores the input order; a line
+of no pieces (empty, or only characters SentencePiece normalises away) gives an
+empty translation. `score` is forced decoding: the model's log-probability of
+given targets.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ import torch
 
 from seq2seq.batching import make_batch, pad_sequences
 from seq2seq.checkpoint import CheckpointError, load_checkpoint
-from seq2seq.config import Config, DecodeConfig, config_from_dict
+from seq2seq.config import Config, ConfigError, DecodeConfig, config_from_dict
 from seq2seq.distributed import device as resolve_device
 from seq2seq.model import Seq2Seq, target_log_probs
 from seq2seq.model.ensemble import Ensemble
@@ -75,14 +75,29 @@ def quantize_int8(model: Seq2Seq) -> Seq2Seq:
 
 def _load_model(payload: dict, config: Config, vocab_sizes: tuple[int, int], int8: bool,
                 device: str, bf16: bool) -> Seq2Seq:
-    """The checkpoint's model, in eval mode, quantised to int8 or cast to bf16 if asked."""
+    """The checkpoint's model, in eval mode, quantised to int8 or cast to bf16 if asked.
+    int8 runs on the CPU only: device auto then means cpu, and cuda is an error."""
     if int8 and bf16:
         raise ValueError("choose int8 or bf16 decoding, not both")
+    if int8 and device == "cuda":
+        raise ConfigError("int8 decoding runs on the CPU only, not on device cuda")
     model = Seq2Seq(config.model, *vocab_sizes)
     model.load_state_dict(payload["model"])
     if int8:
         return quantize_int8(model.eval())
     return model.to(resolve_device(device), torch.bfloat16 if bf16 else torch.float32).eval()
+
+
+def _decode_config(config: Config, overrides: dict[str, Any]) -> DecodeConfig:
+    """`config`'s search settings with `overrides` (None = keep), validated as a config
+    file's are; beam search cannot return more hypotheses than its beam holds."""
+    raw = config.to_dict()
+    raw["decode"].update({k: v for k, v in overrides.items() if v is not None})
+    decode = config_from_dict(raw, source="decoding options").decode
+    if decode.method == "beam" and decode.nbest > decode.beam_size:
+        raise ConfigError(f"decoding options: 'decode.nbest' ({decode.nbest}) must not exceed "
+                          f"'decode.beam_size' ({decode.beam_size})")
+    return decode
 
 
 def _int8_modules(model: Seq2Seq) -> list[str]:
@@ -156,11 +171,11 @@ class Translator:
         (shared by all) and search settings."""
         src_tok = Tokenizer(payloads[0]["tokenizers"]["src"])
         tgt_tok = Tokenizer(payloads[0]["tokenizers"]["tgt"])
+        decode = _decode_config(configs[0], decode_overrides)  # checked before the models load
         members = [_load_model(payload, config, (len(src_tok), len(tgt_tok)), int8, device,
                                bf16) for payload, config in zip(payloads, configs)]
         model = members[0] if len(members) == 1 else Ensemble(members)
-        overrides = {k: v for k, v in decode_overrides.items() if v is not None}
-        return cls(model, src_tok, tgt_tok, dataclasses.replace(configs[0].decode, **overrides))
+        return cls(model, src_tok, tgt_tok, decode)
 
     def search_ids(self, sources: list[list[int]], return_attention: bool = False
                    ) -> list[list[Hypothesis]]:
@@ -205,19 +220,23 @@ class Translator:
         while block := list(islice(lines, chunk)):
             yield from self.translate_full(block, return_attention)
 
-    @torch.no_grad()
     def score(self, sources: list[str], targets: list[str]) -> list[ForcedScore]:
         """Forced decoding: log P(target | source) for each pair, batched by length."""
-        if len(sources) != len(targets):
-            raise ValueError(f"{len(sources)} sources but {len(targets)} targets")
-        src_ids = self.src_tok.encode_batch([s.strip() for s in sources])
-        tgt_ids = self.tgt_tok.encode_batch([t.strip() for t in targets])
+        return self.score_ids(self.src_tok.encode_batch([s.strip() for s in sources]),
+                              self.tgt_tok.encode_batch([t.strip() for t in targets]))
+
+    @torch.no_grad()
+    def score_ids(self, src_ids: list[list[int]], tgt_ids: list[list[int]]
+                  ) -> list[ForcedScore]:
+        """`score` of pairs already encoded into piece ids."""
+        if len(src_ids) != len(tgt_ids):
+            raise ValueError(f"{len(src_ids)} sources but {len(tgt_ids)} targets")
         scores = _in_length_batches(
-            range(len(sources)), lambda i: len(src_ids[i]), self.decode.batch_size,
+            range(len(src_ids)), lambda i: len(src_ids[i]), self.decode.batch_size,
             lambda chunk: self._score_batch([src_ids[i] for i in chunk],
                                             [tgt_ids[i] for i in chunk]),
         )
-        return [scores[i] for i in range(len(sources))]
+        return [scores[i] for i in range(len(src_ids))]
 
     def _score_batch(self, sources: list[list[int]], targets: list[list[int]]
                      ) -> list[ForcedScore]:

@@ -6,8 +6,10 @@ Everything goes through the real `seq2seq` command in a subprocess.
 
 from __future__ import annotations
 
+import gzip
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +30,11 @@ decode: {{method: greedy}}
 """
 
 
-def seq2seq(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def seq2seq(*args: str, stdin: str | None = None, env: dict | None = None
+            ) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "seq2seq", *map(str, args)], input=stdin,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -40,6 +44,14 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in lines[0]
     return lines[0]
+
+
+def final_error_line(result: subprocess.CompletedProcess) -> str:
+    """The error line ending a command that failed after logging its data preparation
+    (exit status 2)."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr.splitlines()[-1]
 
 
 def good_pairs(n: int = 120) -> list[tuple[str, str]]:
@@ -105,6 +117,26 @@ def test_empty_lines_are_dropped_and_counted(tmp_path):
     assert "prepared 120 training" in result.stdout
 
 
+# Characters SentencePiece normalises away (control, zero-width, BOM): the line is not
+# blank, yet it encodes to no pieces, and an empty source cannot be encoded by the RNN.
+NO_PIECES = ["\x01", "\u200b", "\ufeff", "\x01\u200b\ufeff"]
+
+
+def test_lines_of_no_pieces_are_dropped_and_counted_in_train_and_dev(tmp_path):
+    pairs = good_pairs()
+    pairs[5:5] = [(NO_PIECES[0], "cat red"), ("red cat", NO_PIECES[1]),
+                  (NO_PIECES[2], NO_PIECES[3])]
+    dev = good_pairs(6) + [(NO_PIECES[3], "dog"), ("", "")]
+    config = write_config(tmp_path, write_corpus(tmp_path, "train", pairs))
+    write_corpus(tmp_path, "dev", dev)  # evaluated (loss and BLEU) at steps 10 and 20
+    result = seq2seq("train", config, "--set", "train.max_steps=20",
+                     "--set", "train.eval_every=10")  # 20 steps: more than an epoch
+    assert result.returncode == 0, result.stderr
+    assert "120 of 123 pairs kept; dropped: 3 no_pieces" in result.stderr
+    assert "6 of 8 pairs kept; dropped: 1 empty, 1 no_pieces" in result.stderr
+    assert "trained 20 steps" in result.stdout
+
+
 def test_a_100k_character_line_is_dropped_as_too_long(tmp_path):
     pairs = good_pairs()
     huge = " ".join(WORDS[i % len(WORDS)] for i in range(25_000))[:100_000]
@@ -145,6 +177,21 @@ def test_corpus_path_is_a_directory(tmp_path):
     config = write_config(tmp_path, prefix)
     line = one_error_line(seq2seq("prepare", config))
     assert f"{prefix}.tgt: is a directory" in line
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_corrupt_gzip_corpus_names_the_file(tmp_path, damage):
+    prefix = write_corpus(tmp_path, "train", good_pairs())
+    packed = gzip.compress(Path(f"{prefix}.src").read_bytes())
+    if damage == "truncated":
+        packed = packed[:len(packed) // 2]
+    else:  # a valid gzip header, then bytes that are no deflate stream
+        packed = packed[:10] + bytes(range(256)) * 4
+    os.remove(f"{prefix}.src")
+    Path(f"{prefix}.src.gz").write_bytes(packed)
+    config = write_config(tmp_path, prefix)
+    line = one_error_line(seq2seq("prepare", config))
+    assert re.search(rf"{re.escape(prefix)}\.src\.gz: line \d+: unreadable \(", line), line
 
 
 @pytest.mark.parametrize("content", ["", "\n\n  \n"], ids=["zero-bytes", "blank-lines"])
@@ -201,6 +248,76 @@ def test_too_little_disk_for_checkpoints_is_reported_before_training(tmp_path):
     assert not (tmp_path / "out" / "cache").exists()  # checked before data preparation
     assert not (tmp_path / "out" / "metrics.jsonl").exists()
     assert not list((tmp_path / "out").glob("*.pt"))
+
+
+def test_cuda_device_without_cuda(tmp_path):
+    config = write_config(tmp_path, write_corpus(tmp_path, "train", good_pairs()))
+    line = final_error_line(seq2seq("train", config, "--set", "train.device=cuda"))
+    assert "device cuda: torch finds no CUDA GPU" in line, line
+    assert not (tmp_path / "out" / "last.pt").exists()
+
+
+# --- contrastive suites -----------------------------------------------------------------
+
+
+def test_suite_row_of_no_pieces_names_file_and_line(trained, tmp_path):
+    suite = tmp_path / "suite.tsv"
+    suite.write_text(f"red cat\tcat red\tred cat\n{NO_PIECES[1]}\tcat red\tred cat\n"
+                     f"blue dog\tdog blue\t{NO_PIECES[0]}\n", encoding="utf-8")
+    line = one_error_line(seq2seq("contrast", "-c", trained, suite))
+    assert f"{suite}: line 2: source field has no pieces" in line, line
+    config = write_config(tmp_path, write_corpus(tmp_path, "train", good_pairs()))
+    line = final_error_line(seq2seq("train", config, "--set", f"train.contrastive={suite}"))
+    assert f"{suite}: line 2: source field has no pieces" in line, line
+    assert not (tmp_path / "out" / "last.pt").exists()
+    suite.write_text("red cat\tcat red\tred cat\nblue dog\tdog blue\t\x01\n")
+    line = one_error_line(seq2seq("contrast", "-c", trained, suite))
+    assert f"{suite}: line 2: contrastive field has no pieces" in line, line
+
+
+# --- decoding options -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--batch-size", "0"], "'decode.batch_size' must be >= 1, got 0"),
+    (["--beam-size", "0"], "'decode.beam_size' must be >= 1, got 0"),
+    (["--nbest", "0"], "'decode.nbest' must be >= 1, got 0"),
+    (["--top-k", "-1"], "'decode.top_k' must be >= 0, got -1"),
+    (["--method", "beam", "--beam-size", "2", "--nbest", "3"],
+     "'decode.nbest' (3) must not exceed 'decode.beam_size' (2)"),
+])
+def test_bad_decoding_option_is_one_line(trained, flags, expected):
+    line = one_error_line(seq2seq("translate", "-c", trained, *flags, stdin="red cat\n"))
+    assert line.startswith("seq2seq translate: error: decoding options: ") and expected in line
+
+
+def test_cuda_or_int8_on_a_machine_without_cuda(trained):
+    line = one_error_line(seq2seq("translate", "-c", trained, "--device", "cuda",
+                                  stdin="red cat\n"))
+    assert "device cuda: torch finds no CUDA GPU" in line, line
+    line = one_error_line(seq2seq("translate", "-c", trained, "--int8", "--device", "cuda",
+                                  stdin="red cat\n"))
+    assert "int8 decoding runs on the CPU only" in line, line
+
+
+def missing(tmp_path: Path, package: str) -> dict:
+    """An environment in which importing `package` fails as if it were not installed."""
+    (tmp_path / f"{package}.py").write_text(
+        f"raise ModuleNotFoundError(\"No module named '{package}'\", name='{package}')\n")
+    return {"PYTHONPATH": str(tmp_path)}
+
+
+def test_missing_optional_package_names_option_and_package(trained, tmp_path):
+    (tmp_path / "hyp.txt").write_text("cat red\n")
+    line = one_error_line(seq2seq("evaluate", "--hyp", tmp_path / "hyp.txt", "--ref",
+                                  tmp_path / "hyp.txt", "--paper-lang", "en",
+                                  env=missing(tmp_path, "sacremoses")))
+    assert "--paper-lang needs the package sacremoses" in line and "[paper]" in line, line
+    plots = tmp_path / "plots"
+    line = one_error_line(seq2seq("translate", "-c", trained, "--plot-attention", plots,
+                                  stdin="red cat\n", env=missing(tmp_path, "matplotlib")))
+    assert "--plot-attention needs the package matplotlib" in line and "[plot]" in line, line
+    assert not plots.exists()
 
 
 # --- checkpoints ------------------------------------------------------------------------

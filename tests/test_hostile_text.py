@@ -27,6 +27,7 @@ HOSTILE = [
     "\ufeffsun moon \ufffd \udcff".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
     "red",
 ]
+NO_PIECES = "\x01\u200b\ufeff"  # not blank, but SentencePiece normalises it all away
 # One torch thread per subprocess: on this 2-core machine, next to a training job, default
 # intra-op threads spin on tiny ops and make decoding ~15x slower (not a correctness issue).
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -49,7 +50,7 @@ def output_lines(stdout: bytes) -> list[str]:
 
 def test_every_hostile_line_gives_one_output_line_in_order(trained):
     markers = ["red cat", "blue dog", "sun moon"]  # translated recognisably: alignment check
-    lines = [line for h in HOSTILE for line in (h, markers[len(h) % 3])]
+    lines = [line for h in [*HOSTILE, NO_PIECES] for line in (h, markers[len(h) % 3])]
     result = translate_cli(trained, "\n".join(lines) + "\n", "--method", "greedy")
     assert result.returncode == 0, result.stderr.decode()
     outputs = output_lines(result.stdout)
@@ -57,7 +58,7 @@ def test_every_hostile_line_gives_one_output_line_in_order(trained):
     for source, output in zip(lines, outputs):
         if source in markers:
             assert output == " ".join(reversed(source.split())), (source, output)
-        if not source.strip():
+        if not source.strip() or source == NO_PIECES:
             assert output == "", repr(source)
     api = Translator.from_checkpoint(trained, method="greedy").translate(lines)
     assert api == outputs
@@ -67,6 +68,21 @@ def test_no_trailing_newline_and_beam_search(trained):
     result = translate_cli(trained, "red cat\n\nblue dog", "--method", "beam")
     assert result.returncode == 0, result.stderr.decode()
     assert output_lines(result.stdout) == ["cat red", "", "dog blue"]
+
+
+def test_a_line_of_no_pieces_scores_like_an_empty_line(trained, tmp_path):
+    """Forced decoding: a source or target that encodes to nothing is scored as an empty
+    one (a lone EOS), not an error."""
+    src, tgt = tmp_path / "src.txt", tmp_path / "tgt.txt"
+    src.write_text(f"{NO_PIECES}\n\nred cat\nred cat\n", encoding="utf-8")
+    tgt.write_text(f"cat red\ncat red\n{NO_PIECES}\n\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "seq2seq", "score", "-c", str(trained), "--src", str(src),
+         "--tgt", str(tgt)], capture_output=True, text=True, timeout=300, env=ONE_THREAD)
+    assert result.returncode == 0, result.stderr
+    scores = result.stdout.splitlines()
+    assert len(scores) == 4 and scores[0] == scores[1] and scores[2] == scores[3]
+    assert scores[2].endswith("\t1")  # the target is EOS alone
 
 
 def test_a_5000_word_line(trained):
@@ -117,7 +133,7 @@ def test_streaming_memory_is_bounded(trained, tmp_path):
         assert sum(1 for _ in f) == STREAM_LINES
 
 
-@pytest.mark.parametrize("text", HOSTILE + [LONG_LINE[:2000]])
+@pytest.mark.parametrize("text", [*HOSTILE, NO_PIECES, LONG_LINE[:2000]])
 def test_api_beam_search_survives_each_hostile_line(trained, text):
     translator = Translator.from_checkpoint(trained, method="beam", beam_size=2)
     (nbest,) = translator.translate_full([text])
