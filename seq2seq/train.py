@@ -110,6 +110,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     _check_out_dir(out, resume)
+    device = dist.device(config.train.device)  # before any work: no GPU is a one-line error
     last = _resumable_checkpoint(out / "last.pt", config) if resume else None
     _check_disk_space(out, config)
     suite = read_suite(config.train.contrastive) if config.train.contrastive else None
@@ -117,7 +118,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
     model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
-    model.to(dist.device(config.train.device))
+    model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     state = TrainState(world_size=dist.world_size())
     if last is not None:
