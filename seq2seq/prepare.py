@@ -53,7 +53,9 @@ def prepare(config: Config, log: Callable[[str], None] = print) -> PreparedData:
     log(f"train {train_src} -> {train_tgt}: {train.stats.summary()}")
     dev = encode_corpus(dev_src, dev_tgt, src_tok, tgt_tok, FilterRule(), out / "cache" / "dev")
     log(f"dev {dev_src} -> {dev_tgt}: {dev.stats.summary()}")
-    dev_pairs = [(s, t) for s, t in read_parallel(dev_src, dev_tgt) if s.strip() and t.strip()]
+    # dev BLEU is on the pairs the dev loss sees: both sides of at least one piece
+    dev_pairs = [(s, t) for s, t in read_parallel(dev_src, dev_tgt)
+                 if src_tok.encode(s.strip()) and tgt_tok.encode(t.strip())]
     return PreparedData(src_tok, tgt_tok, train, dev,
                         [s for s, _ in dev_pairs], [t for _, t in dev_pairs])
 

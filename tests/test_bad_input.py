@@ -19,6 +19,8 @@ import pytest
 import torch
 
 from seq2seq.checkpoint import load_checkpoint
+from seq2seq.config import load_config
+from seq2seq.prepare import prepare
 
 WORDS = "red green blue cat dog bird tree house".split()
 CONFIG = """\
@@ -135,6 +137,8 @@ def test_lines_of_no_pieces_are_dropped_and_counted_in_train_and_dev(tmp_path):
     assert "120 of 123 pairs kept; dropped: 3 no_pieces" in result.stderr
     assert "6 of 8 pairs kept; dropped: 1 empty, 1 no_pieces" in result.stderr
     assert "trained 20 steps" in result.stdout
+    data = prepare(load_config(config), log=lambda message: None)  # reuses the run's files
+    assert len(data.dev_sources) == len(data.dev_references) == len(data.dev) == 6
 
 
 def test_a_100k_character_line_is_dropped_as_too_long(tmp_path):
