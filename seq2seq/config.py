@@ -276,6 +276,10 @@ def _check_consistency(config: Config, source: str) -> None:
             f"{source}: 'model.attention: luong_dot' needs model.dec_hidden == 2 * enc_hidden "
             f"(got {model.dec_hidden} and {model.enc_hidden})"
         )
+    decode = config.decode
+    if decode.method == "beam" and decode.nbest > decode.beam_size:
+        raise ConfigError(f"{source}: 'decode.nbest' ({decode.nbest}) must not exceed "
+                          f"'decode.beam_size' ({decode.beam_size})")
     if config.data.src_lang == config.data.tgt_lang:
         raise ConfigError(f"{source}: 'data.src_lang' and 'data.tgt_lang' are both "
                           f"'{config.data.src_lang}'")

@@ -43,6 +43,8 @@ def test_valid_config_fills_defaults(tmp_path):
     (VALID + "model: {attention: luong_dot, enc_hidden: 100, dec_hidden: 300}\n",
      "needs model.dec_hidden == 2 * enc_hidden"),
     (VALID + "tokenizer: {type: char, sampling: 0.1}\n", "'tokenizer.sampling' needs type bpe"),
+    (VALID + "decode: {beam_size: 2, nbest: 3}\n",
+     "'decode.nbest' (3) must not exceed 'decode.beam_size' (2)"),
 ])
 def test_bad_config_is_one_line_naming_file_and_key(tmp_path, text, expected):
     path = _write(tmp_path, text)
