@@ -291,7 +291,8 @@ def cmd_contrast(args: argparse.Namespace) -> None:
     rows = read_suite(args.suite)
     margins = contrast_margins(_translator(args), rows)
     if args.rows:
-        write_row_report(args.rows, rows, margins)
+        with _output(args.rows) as out:  # a failed write leaves an existing file intact
+            write_row_report(out, rows, margins)
     result = accuracy_by_category(rows, margins)
     if args.json:
         print(json.dumps(result, indent=1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import torch
@@ -90,14 +91,13 @@ def accuracy_by_category(rows: list[ContrastRow], margins: list[float]) -> dict:
             for key, (right, total) in sorted(wins.items())}
 
 
-def write_row_report(path: str | Path, rows: list[ContrastRow], margins: list[float]) -> None:
+def write_row_report(out: TextIO, rows: list[ContrastRow], margins: list[float]) -> None:
     """TSV, one line per row: suite line, category, margin, 1 if right else 0, and the
     words that differ ('correct>contrastive', e.g. 'která>který')."""
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("line\tcategory\tmargin\tright\tswap\n")
-        for row, margin in zip(rows, margins):
-            swap = " ".join(f"{good}>{bad}" for good, bad in swap_kind(row))
-            f.write(f"{row.line}\t{row.category}\t{margin:.4f}\t{int(margin > 0)}\t{swap}\n")
+    out.write("line\tcategory\tmargin\tright\tswap\n")
+    for row, margin in zip(rows, margins):
+        swap = " ".join(f"{good}>{bad}" for good, bad in swap_kind(row))
+        out.write(f"{row.line}\t{row.category}\t{margin:.4f}\t{int(margin > 0)}\t{swap}\n")
 
 
 @dataclass(frozen=True)
