@@ -79,6 +79,7 @@ class ModelConfig:
     attention: Literal["bahdanau", "luong_dot", "luong_general"] = "bahdanau"
     attention_dim: int = _positive(256)  # only used by bahdanau
     input_feeding: bool = False
+    context_rnn: bool = False  # a second decoder RNN over [RNN output; context], after attention
     dropout: float = _unit_interval(0.3)
     word_dropout: float = _unit_interval(0.0)  # training: input tokens -> UNK with this prob.
     tie_output: bool = True  # target embedding matrix == output projection

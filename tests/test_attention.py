@@ -15,10 +15,12 @@ from seq2seq.tokenizer import BOS, PAD, UNK
 @pytest.mark.parametrize("attention", ["bahdanau", "luong_dot", "luong_general"])
 @pytest.mark.parametrize("input_feeding", [False, True])
 @pytest.mark.parametrize("rnn", ["gru", "lstm"])
-def test_padding_gets_no_weight_and_changes_nothing(attention, input_feeding, rnn):
+@pytest.mark.parametrize("context_rnn", [False, True])
+def test_padding_gets_no_weight_and_changes_nothing(attention, input_feeding, rnn, context_rnn):
     torch.manual_seed(0)
     config = ModelConfig(rnn=rnn, emb_dim=16, enc_hidden=8, dec_hidden=16, attention=attention,
-                         attention_dim=8, input_feeding=input_feeding, dropout=0.0)
+                         attention_dim=8, input_feeding=input_feeding, dropout=0.0,
+                         context_rnn=context_rnn)
     model = Seq2Seq(config, src_vocab=30, tgt_vocab=30).eval()
     short, long_ = [5, 6, 7], [8, 9, 10, 11, 12, 13, 14]
     tgt_in = torch.tensor([[2, 5, 6, 7], [2, 9, 9, 9]])
@@ -33,6 +35,41 @@ def test_padding_gets_no_weight_and_changes_nothing(attention, input_feeding, rn
     assert torch.allclose(weights[0, :, :len(short)], alone_weights[0], atol=1e-6)
     assert torch.allclose(logits[0], alone_logits[0], atol=1e-5)
     assert torch.allclose(weights.sum(-1), torch.ones(2, 4), atol=1e-6)
+
+
+@pytest.mark.parametrize("input_feeding", [False, True])
+@pytest.mark.parametrize("rnn", ["gru", "lstm"])
+@pytest.mark.parametrize("context_rnn", [False, True])
+def test_decoding_step_by_step_equals_all_positions_at_once(input_feeding, rnn, context_rnn):
+    """What search does (one position per call, state carried) gives the teacher-forced
+    logits and attention, and the state after the last step is the same."""
+    torch.manual_seed(0)
+    config = ModelConfig(rnn=rnn, emb_dim=16, enc_hidden=8, dec_hidden=16, dec_layers=2,
+                         attention_dim=8, input_feeding=input_feeding, dropout=0.0,
+                         context_rnn=context_rnn)
+    model = Seq2Seq(config, src_vocab=30, tgt_vocab=30).eval()
+    src, src_len = pad_sequences([[5, 6, 7], [8, 9, 10, 11, 12]])
+    tgt_in = torch.tensor([[BOS, 5, 6, 7, 8], [BOS, 9, 9, 13, 14]])
+    with torch.no_grad():
+        memory, start = model.encode(src, src_len)
+        logits, end, weights = model.decode(tgt_in, start, memory)
+        state, step_logits, step_weights = start, [], []
+        for t in range(tgt_in.size(1)):
+            step, state, weight = model.step(tgt_in[:, t], state, memory)
+            step_logits.append(step)
+            step_weights.append(weight)
+    assert torch.allclose(torch.stack(step_logits, 1), logits, atol=1e-5)
+    assert torch.allclose(torch.stack(step_weights, 1), weights, atol=1e-6)
+    assert (state.context_hidden is not None) == context_rnn
+    for carried, whole in zip(state, end):
+        assert (carried is None) == (whole is None)
+        if carried is not None:
+            assert all(torch.allclose(a, b, atol=1e-6)
+                       for a, b in zip(_tensors(carried), _tensors(whole)))
+
+
+def _tensors(state: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    return state if isinstance(state, tuple) else (state,)
 
 
 def test_tied_and_shared_embeddings_are_one_tensor():
