@@ -152,15 +152,20 @@ class EncodedCorpus:
 
 @dataclass(frozen=True)
 class FilterRule:
-    """Pairs with a side of no pieces always go: text SentencePiece normalises away
-    entirely (e.g. only control, zero-width or byte-order-mark characters), which the
-    encoder cannot read. So do pairs longer than `max_len` pieces or with a length ratio
-    above `max_ratio`."""
+    """Pairs with an empty (or blank) side always go, and so do pairs with a side of no
+    pieces: text SentencePiece normalises away entirely (e.g. only control, zero-width or
+    byte-order-mark characters), which the encoder cannot read. So do pairs longer than
+    `max_len` pieces or with a length ratio above `max_ratio`."""
 
     max_len: int | None = None
     max_ratio: float | None = None
 
-    def reason_to_drop(self, src: list[int], tgt: list[int]) -> str | None:
+    def reason_to_drop(
+        self, src_text: str, tgt_text: str, src: list[int], tgt: list[int],
+    ) -> str | None:
+        """The pair's texts and their ids -> why it is dropped, or None to keep it."""
+        if not src_text.strip() or not tgt_text.strip():
+            return "empty"
         if not src or not tgt:
             return "no_pieces"
         if self.max_len is not None and max(len(src), len(tgt)) > self.max_len:
@@ -324,9 +329,7 @@ def _encode_chunk(
     src_ids, tgt_ids = _encode_texts([s for s, _ in pairs], [t for _, t in pairs], chunk)
     kept_src, kept_tgt = [], []
     for (src_text, tgt_text), src, tgt in zip(pairs, src_ids, tgt_ids):
-        reason = "empty" if not src_text.strip() or not tgt_text.strip() else None
-        reason = reason or _WORKER["rule"].reason_to_drop(src, tgt)
-        if reason:
+        if reason := _WORKER["rule"].reason_to_drop(src_text, tgt_text, src, tgt):
             stats.drop(reason)
             continue
         kept_src.append(src)

@@ -51,11 +51,12 @@ def prepare(config: Config, log: Callable[[str], None] = print) -> PreparedData:
     train = encode_corpus(train_src, train_tgt, src_tok, tgt_tok, _train_filter(data),
                           out / "cache" / "train", workers=data.encode_workers)
     log(f"train {train_src} -> {train_tgt}: {train.stats.summary()}")
-    dev = encode_corpus(dev_src, dev_tgt, src_tok, tgt_tok, FilterRule(), out / "cache" / "dev")
+    dev_rule = FilterRule()
+    dev = encode_corpus(dev_src, dev_tgt, src_tok, tgt_tok, dev_rule, out / "cache" / "dev")
     log(f"dev {dev_src} -> {dev_tgt}: {dev.stats.summary()}")
-    # dev BLEU is on the pairs the dev loss sees: both sides of at least one piece
+    # dev BLEU is on the pairs the dev loss sees (the same rule drops the same pairs)
     dev_pairs = [(s, t) for s, t in read_parallel(dev_src, dev_tgt)
-                 if src_tok.encode(s.strip()) and tgt_tok.encode(t.strip())]
+                 if not dev_rule.reason_to_drop(s, t, src_tok.encode(s), tgt_tok.encode(t))]
     return PreparedData(src_tok, tgt_tok, train, dev,
                         [s for s, _ in dev_pairs], [t for _, t in dev_pairs])
 
