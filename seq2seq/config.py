@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -284,6 +284,16 @@ def _check_consistency(config: Config, source: str) -> None:
     if config.data.src_lang == config.data.tgt_lang:
         raise ConfigError(f"{source}: 'data.src_lang' and 'data.tgt_lang' are both "
                           f"'{config.data.src_lang}'")
+
+
+def describe_differences(
+    before: Mapping[str, Any], after: Mapping[str, Any], allowed: Collection[str] = (),
+) -> list[str]:
+    """'key (before -> after)' for each key, not in `allowed`, whose value differs
+    (a missing key counts as None): one wording for every settings comparison."""
+    return [f"{key} ({before.get(key)!r} -> {after.get(key)!r})"
+            for key in sorted(before.keys() | after.keys())
+            if before.get(key) != after.get(key) and key not in allowed]
 
 
 def _describe(value: Any) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from seq2seq.atomic import write_bytes_atomic
 from seq2seq.checkpoint import load_checkpoint
-from seq2seq.config import Config, ConfigError, DataConfig
+from seq2seq.config import Config, ConfigError, DataConfig, describe_differences
 from seq2seq.corpus import (
     CorpusError,
     EncodedCorpus,
@@ -134,9 +134,7 @@ def _check_record(path: Path, record: dict) -> None:
     if ("init_from" in made_with) != ("init_from" in record):
         differ = [f"from {_origin(made_with)} there, from {_origin(record)} in the config"]
     else:
-        differ = [f"{key}: {made_with.get(key)!r} there, {record.get(key)!r} in the config"
-                  for key in sorted(made_with.keys() | record.keys())
-                  if made_with.get(key) != record.get(key)]
+        differ = describe_differences(made_with, record)
     if differ:
         raise ConfigError(f"{path}: the tokenizers in {path.parent} were made with other "
                           f"settings ({'; '.join(differ)}); use another train.out_dir")

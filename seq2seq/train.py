@@ -32,7 +32,7 @@ from tqdm import tqdm
 from seq2seq import distributed as dist
 from seq2seq.batching import Batch, collate, epoch_batches
 from seq2seq.checkpoint import load_checkpoint, save_checkpoint
-from seq2seq.config import Config, config_from_dict
+from seq2seq.config import Config, config_from_dict, describe_differences
 from seq2seq.contrast import EncodedSuite, contrastive_loss, read_suite
 from seq2seq.corpus import EncodedCorpus
 from seq2seq.errors import first_line
@@ -187,9 +187,7 @@ def _resumable_checkpoint(path: Path, config: Config) -> dict[str, Any]:
         raise TrainError(f"{path}: holds no training state to resume from")
     stored = _stored_config(path, payload)
     may_change = _may_change_on_resume(stored)
-    before, after = _flat_settings(stored), _flat_settings(config)
-    differ = [f"{key} ({before[key]!r} -> {after[key]!r})" for key in before
-              if before[key] != after[key] and key not in may_change]
+    differ = describe_differences(_flat_settings(stored), _flat_settings(config), may_change)
     if differ:
         raise TrainError(f"{path}: --resume with a different config: {', '.join(differ)}; "
                          "resume with the run's own settings or start a new out_dir")
