@@ -65,6 +65,7 @@ def flops_per_target_token(model: ModelConfig, tgt_vocab: int, avg_src_len: floa
       keys      r · 2·M·A (bahdanau) | r · 2·M·H (luong_general) | 0 (luong_dot)
       bridge    2·M·H / avg_tgt_len                                (once per sentence)
       decoder   Σ_layers 2·G·(in·H + H·H)       (in = E [+ O with input feeding], then H)
+                [+ 2·G·((H + M)·H + H·H) for the context RNN]
       attention bahdanau: 2·H·A (query) + 2·S·A (energy); luong: 2·S·M (scores);
                 both: 2·S·M (weighted sum of memory), S = avg_src_len
       combine   2·(H + M)·O
@@ -83,6 +84,8 @@ def flops_per_target_token(model: ModelConfig, tgt_vocab: int, avg_src_len: floa
     bridge = 2 * m * h / avg_tgt_len
     dec_in = e + (o if model.input_feeding else 0)
     decoder = sum(2 * g * ((dec_in if i == 0 else h) * h + h * h) for i in range(model.dec_layers))
+    if model.context_rnn:
+        decoder += 2 * g * ((h + m) * h + h * h)
     if model.attention == "bahdanau":
         attention = 2 * h * a + 2 * s * a + 2 * s * m
     else:

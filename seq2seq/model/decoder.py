@@ -31,7 +31,7 @@ class DecoderState(NamedTuple):
     context_hidden: RNNState | None = None  # (1, batch, hidden): the context RNN's state
 
     def select(self, rows: torch.Tensor) -> DecoderState:
-        """Reorder/select batch rows (beam search), dim 1 of hidden, dim 0 of feed."""
+        """Reorder/select batch rows (beam search): dim 1 of the RNN states, dim 0 of feed."""
         feed = None if self.feed is None else self.feed.index_select(0, rows)
         return DecoderState(
             _select_rnn_state(self.hidden, rows), feed,
