@@ -118,6 +118,10 @@ class TrainConfig:
     min_lr: float = _non_negative(1e-5)
     clip_norm: float = _non_negative(1.0)  # 0 disables clipping
     label_smoothing: float = _unit_interval(0.1)
+    # R-Drop: every batch passes through the model twice (two dropout masks) and
+    # rdrop * the mean of KL(p1||p2) and KL(p2||p1), summed over target tokens, joins the
+    # mean of the two passes' cross-entropies; 0 = off (one pass per step)
+    rdrop: float = _non_negative(0.0)
     max_steps: int = _positive(100_000)
     max_epochs: int = _positive(100)
     eval_every: int = _positive(1000)

@@ -369,7 +369,7 @@ class _Trainer:
             pairs = self.suite.sample(cfg.contrastive_rows, seed).to(self.device)
         return train_step(self.ddp_model, self.optimizer, batch, lr=self._lr(),
                           label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
-                          params=self.model.parameters(), bf16=cfg.bf16,
+                          params=self.model.parameters(), bf16=cfg.bf16, rdrop=cfg.rdrop,
                           contrastive=pairs, contrastive_weight=cfg.contrastive_weight)
 
     def _after_step(self, result: StepResult, bar: tqdm) -> None:
@@ -484,14 +484,16 @@ def _fresh_window() -> dict[str, float]:
 def train_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, *, lr: float,
     label_smoothing: float, clip_norm: float, params: Iterable[torch.nn.Parameter],
-    bf16: bool = False, contrastive: Batch | None = None, contrastive_weight: float = 0.0,
+    bf16: bool = False, rdrop: float = 0.0, contrastive: Batch | None = None,
+    contrastive_weight: float = 0.0,
 ) -> StepResult:
     """One optimisation step on `batch`: token-summed label-smoothed cross-entropy,
     divided by the target tokens of all ranks, backward, clipping, Adam update.
 
     `model` may be the DDP wrapper; `params` are the ones clipped (those of the model
     it wraps). `bf16` runs the forward pass under bfloat16 autocast (weights, gradients
-    and the loss stay float32). `contrastive` (from `EncodedSuite.sample`) adds each of
+    and the loss stay float32). `rdrop` > 0 runs the batch twice in one forward pass (see
+    `consistency_loss`). `contrastive` (from `EncodedSuite.sample`) adds each of
     its rows' `contrastive_loss` times `contrastive_weight` to the token-summed loss, so
     a row weighs as much as `contrastive_weight` target tokens. Target tokens are
     `Batch.target_tokens`: non-padding, end-of-sentence included.
@@ -506,13 +508,16 @@ def train_step(
         with getattr(model, "no_sync", nullcontext)(), autocast():
             pairwise = contrastive_loss(model, contrastive)  # (rows,)
         (pairwise.sum() * contrastive_weight * scale).backward()
-    with autocast():
-        logits = model(batch.src, batch.src_len, batch.tgt_in)  # (b, t, vocab)
-    loss_sum = F.cross_entropy(
-        logits.float().flatten(0, 1), batch.tgt_out.flatten(), ignore_index=PAD,
-        label_smoothing=label_smoothing, reduction="sum",
-    )
-    (loss_sum * scale).backward()
+    passes = 2 if rdrop > 0 else 1
+    with autocast():  # (passes * b, t, vocab): the batch repeated, one dropout mask each
+        logits = model(*(t.repeat(passes, *[1] * (t.dim() - 1))
+                         for t in (batch.src, batch.src_len, batch.tgt_in)))
+    log_probs = F.log_softmax(logits.float(), dim=-1)
+    loss_sum = smoothed_nll(log_probs, batch.tgt_out.repeat(passes, 1), label_smoothing) / passes
+    objective = loss_sum
+    if rdrop > 0:
+        objective = objective + rdrop * consistency_loss(*log_probs.chunk(2), batch.tgt_out)
+    (objective * scale).backward()
     if clip_norm > 0:
         torch.nn.utils.clip_grad_norm_(params, clip_norm)
     for group in optimizer.param_groups:
@@ -521,6 +526,26 @@ def train_step(
     optimizer.zero_grad(set_to_none=True)
     return StepResult(loss_sum.item() / tokens, tokens,
                       None if pairwise is None else pairwise.mean().item())
+
+
+def smoothed_nll(log_probs: torch.Tensor, tgt_out: torch.Tensor, smoothing: float,
+                 ) -> torch.Tensor:
+    """Label-smoothed cross-entropy of log_probs (batch, tgt_len, vocab) against tgt_out
+    (batch, tgt_len), summed over non-padding tokens: (1 - smoothing) * NLL + smoothing *
+    the mean NLL over the whole vocabulary (what `F.cross_entropy` computes)."""
+    nll = -log_probs.gather(2, tgt_out.unsqueeze(2)).squeeze(2)  # (batch, tgt_len)
+    if smoothing > 0:
+        nll = (1 - smoothing) * nll - smoothing * log_probs.mean(dim=-1)
+    return nll.masked_fill(tgt_out == PAD, 0.0).sum()
+
+
+def consistency_loss(log_p: torch.Tensor, log_q: torch.Tensor, tgt_out: torch.Tensor,
+                     ) -> torch.Tensor:
+    """R-Drop's term: the mean of KL(p||q) and KL(q||p) between two passes' output
+    distributions, log-probabilities (batch, tgt_len, vocab) each, summed over
+    non-padding tokens."""
+    per_token = ((log_p.exp() - log_q.exp()) * (log_p - log_q)).sum(-1) / 2  # (b, t)
+    return per_token.masked_fill(tgt_out == PAD, 0.0).sum()
 
 
 @torch.no_grad()
