@@ -512,10 +512,14 @@ def train_step(
     with autocast():  # (passes * b, t, vocab): the batch repeated, one dropout mask each
         logits = model(*(t.repeat(passes, *[1] * (t.dim() - 1))
                          for t in (batch.src, batch.src_len, batch.tgt_in)))
-    log_probs = F.log_softmax(logits.float(), dim=-1)
-    loss_sum = smoothed_nll(log_probs, batch.tgt_out.repeat(passes, 1), label_smoothing) / passes
+    logits = logits.float()
+    loss_sum = F.cross_entropy(  # F.cross_entropy: faster than log_softmax + gather on CPU
+        logits.flatten(0, 1), batch.tgt_out.repeat(passes, 1).flatten(), ignore_index=PAD,
+        label_smoothing=label_smoothing, reduction="sum",
+    ) / passes
     objective = loss_sum
     if rdrop > 0:
+        log_probs = F.log_softmax(logits, dim=-1)
         objective = objective + rdrop * consistency_loss(*log_probs.chunk(2), batch.tgt_out)
     (objective * scale).backward()
     if clip_norm > 0:
@@ -526,17 +530,6 @@ def train_step(
     optimizer.zero_grad(set_to_none=True)
     return StepResult(loss_sum.item() / tokens, tokens,
                       None if pairwise is None else pairwise.mean().item())
-
-
-def smoothed_nll(log_probs: torch.Tensor, tgt_out: torch.Tensor, smoothing: float,
-                 ) -> torch.Tensor:
-    """Label-smoothed cross-entropy of log_probs (batch, tgt_len, vocab) against tgt_out
-    (batch, tgt_len), summed over non-padding tokens: (1 - smoothing) * NLL + smoothing *
-    the mean NLL over the whole vocabulary (what `F.cross_entropy` computes)."""
-    nll = -log_probs.gather(2, tgt_out.unsqueeze(2)).squeeze(2)  # (batch, tgt_len)
-    if smoothing > 0:
-        nll = (1 - smoothing) * nll - smoothing * log_probs.mean(dim=-1)
-    return nll.masked_fill(tgt_out == PAD, 0.0).sum()
 
 
 def consistency_loss(log_p: torch.Tensor, log_q: torch.Tensor, tgt_out: torch.Tensor,

@@ -13,7 +13,7 @@ from seq2seq.batching import Batch
 from seq2seq.config import ModelConfig
 from seq2seq.model.seq2seq import Seq2Seq
 from seq2seq.tokenizer import BOS, EOS, PAD
-from seq2seq.train import consistency_loss, smoothed_nll, train, train_step
+from seq2seq.train import consistency_loss, train, train_step
 
 
 def _batch(vocab: int = 30) -> Batch:
@@ -29,15 +29,6 @@ def _batch(vocab: int = 30) -> Batch:
 
 
 TGT_OUT = torch.tensor([[5, 6, EOS, PAD], [7, EOS, PAD, PAD], [5, 6, 7, EOS]])
-
-
-def test_smoothed_nll_is_torch_label_smoothed_cross_entropy():
-    logits = torch.randn(3, 4, 10)
-    for smoothing in (0.0, 0.1, 0.3):
-        expected = F.cross_entropy(logits.flatten(0, 1), TGT_OUT.flatten(), ignore_index=PAD,
-                                   label_smoothing=smoothing, reduction="sum")
-        got = smoothed_nll(F.log_softmax(logits, -1), TGT_OUT, smoothing)
-        assert torch.allclose(got, expected, atol=1e-5), smoothing
 
 
 def test_consistency_loss_is_the_mean_of_both_kl_directions_over_real_tokens():
