@@ -30,12 +30,19 @@ sentence differs from the reference in exactly one whitespace token.
   adjective    the adjective in such a phrase (ein kleiner -> ein kleines,
                eine kleine -> eine kleiner, einem kleinen -> einem kleiner, ...).
 
+A relative pronoun row is skipped when another noun of the phrase before the
+comma agrees with the wrong form ("ein Baby mit rosa Mütze, das ..." -> "die"
+would refer to the cap), so the wrong form is wrong under every reading.  Noun
+classes come from the reference file and any --lexicon files (German: the article
+or numeral before a noun; Czech: the adjective before a word form); a noun with no
+such evidence does not cause a skip.
+
 Anything ambiguous is skipped.  Per-category counts go to stderr.
 
 Usage:
 
     python scripts/build_contrastive_suite.py --src val.en.gz --ref val.cs.gz \\
-        --lang cs --out suites/val.en-cs.tsv
+        --lang cs --lexicon train.cs.gz --out suites/val.en-cs.tsv
 
 Input files may be plain UTF-8 or gzip (detected by content).  Standard
 library only.
@@ -48,7 +55,8 @@ import gzip
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
@@ -172,8 +180,9 @@ def cs_rel_replacements(form: str) -> list[str]:
             and not cs_gnums(form) & cs_gnums(other)]
 
 
-def cs_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
-    """Relative pronouns: který-forms right after a comma (+ preposition)."""
+def cs_rel_swaps(tokens: Sequence[str], lexicon: Lexicon) -> list[Swap]:
+    """Relative pronouns: který-forms right after a comma (+ preposition), unless a
+    noun of the phrase before the comma agrees with the wrong form."""
     words = cores(tokens)
     swaps = []
     for i, word in enumerate(words):
@@ -183,9 +192,62 @@ def cs_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
         after_comma = tokens[i - 1].endswith(",")
         after_prep = (i >= 2 and words[i - 1].lower() in CS_PREPOSITIONS
                       and tokens[i - 2].endswith(",") and tokens[i - 1] == words[i - 1])
-        if after_comma or after_prep:
-            swaps += [Swap(i, new, "rel_pronoun") for new in cs_rel_replacements(form)]
+        if not (after_comma or after_prep):
+            continue
+        nouns = cs_phrase_nouns(tokens, words, i - 1 if after_comma else i - 2, lexicon)
+        swaps += [Swap(i, new, "rel_pronoun") for new in cs_rel_replacements(form)
+                  if not any(lexicon.nouns.get(n, set()) & cs_gnums(new) for n in nouns)]
     return swaps
+
+
+def cs_is_adjective(word: str, vocab: set[str]) -> bool:
+    """A hard (-ý) or soft (-í) adjective form: its stem also takes -ý and -á, or -ího,
+    somewhere in the text (so verbs like "dělá", "jedou" are not taken); not a form of
+    "který"."""
+    if word in CS_REL_READINGS:
+        return False
+    for ending in CS_HARD_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 2:
+            stem = word[:-len(ending)]
+            return stem + "ý" in vocab and stem + "á" in vocab
+    for ending in CS_SOFT_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 2:
+            return word[:-len(ending)] + "ího" in vocab
+    return False
+
+
+def cs_noun_cues(words: Sequence[str], vocab: set[str]) -> Iterator[tuple[str, set[str]]]:
+    """(word form, its possible classes) for each word after an adjective or numeral."""
+    lower = [w.lower() for w in words]
+    for left, word in zip(lower, lower[1:]):
+        if not word.isalpha() or cs_is_adjective(word, vocab):
+            continue
+        if left in CS_NUMERALS:
+            yield word, set(_PL)
+        elif cs_is_adjective(left, vocab):
+            yield from ((word, set(classes)) for ending, classes in CS_ADJ_CUES
+                        if left.endswith(ending))
+
+
+def cs_phrase_nouns(tokens: Sequence[str], words: Sequence[str], end: int,
+                    lexicon: Lexicon) -> list[str]:
+    """Known nouns (lower case) of the phrase that ends at words[end], walked back over
+    nouns, adjectives before a noun or adjective, prepositions, numerals and "a"."""
+    nouns, nominal = [], True  # nominal: the word to the right is a noun or adjective
+    for j in range(end, -1, -1):
+        word = words[j].lower()
+        if j != end and tokens[j] != words[j]:
+            break  # punctuation ends the phrase
+        if word in CS_PREPOSITIONS or word in CS_NUMERALS or word == "a":
+            nominal = False
+        elif nominal and cs_is_adjective(word, lexicon.vocab):
+            nominal = True
+        elif word in lexicon.nouns or j == end:
+            nouns.append(word)
+            nominal = True
+        else:
+            break
+    return nouns
 
 
 # Common nominative subject nouns -> gender/number class.
@@ -208,6 +270,15 @@ for _gn, _words in {
 }.items():
     for _w in _words.split():
         CS_NOUNS[_w] = _gn
+
+CS_NUMERALS = frozenset("dva dvě tři čtyři pět šest několik mnoho".split())
+# adjective ending -> classes of the noun form after it (-é, -í, -ím: too many readings)
+CS_ADJ_CUES = (("ého", _M_SG + ("n_sg",)), ("ému", _M_SG + ("n_sg",)),
+               ("ího", _M_SG + ("n_sg",)), ("ímu", _M_SG + ("n_sg",)),
+               ("ém", _M_SG + ("n_sg",)), ("ých", _PL), ("ými", _PL), ("ou", ("f_sg",)),
+               ("ý", _M_SG), ("á", ("f_sg", "n_pl")))
+CS_HARD_ENDINGS = ("ého", "ému", "ých", "ými", "ém", "ým", "ou", "ý", "á", "é")
+CS_SOFT_ENDINGS = ("ího", "ímu", "ích", "ími", "ím", "í")
 
 CS_ADJ_ENDING = {"ma_sg": "ý", "mi_sg": "ý", "f_sg": "á", "n_sg": "é",
                  "ma_pl": "í", "mi_pl": "é", "f_pl": "é", "n_pl": "á"}
@@ -257,11 +328,22 @@ DE_ARTICLES = {
     "einer": (("en",), "einem", "e"),
 }
 DE_ADJ_SWAP_EIN = {"er": "es", "es": "er"}
+# classes (m, f, n, p = plural) a relative pronoun agrees with ("der" is also feminine
+# dative), and those the word before a noun allows it
+DE_REL_AGREES = {"der": {"m", "f"}, "die": {"f", "p"}, "das": {"n"}}
+DE_NOUN_CUES = {"eine": "f", "einer": "f", "einen": "m", "das": "n", "ein": "mn",
+                "einem": "mn", "eines": "mn", "dem": "mn", "des": "mn", "die": "fp",
+                **dict.fromkeys("zwei drei vier fünf mehrere viele einige beide".split(), "p")}
+DE_ADJ_ENDINGS = ("e", "en", "er", "es", "em")
+DE_LINKS = frozenset("mit in im auf an am von vom vor neben bei beim zu zum zur unter "
+                     "über hinter aus ohne für durch um gegen nach und oder zwei drei vier "
+                     "fünf mehrere viele einige beide".split())
 DE_CLAUSE_END = ",.;:!?"
 
 
-def de_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
-    """der/die/das used as a relative pronoun after a comma."""
+def de_rel_swaps(tokens: Sequence[str], lexicon: Lexicon) -> list[Swap]:
+    """der/die/das used as a relative pronoun after a comma, unless a noun of the phrase
+    before the comma agrees with the wrong form."""
     words = cores(tokens)
     swaps = []
     for i in range(1, len(tokens) - 1):
@@ -273,8 +355,49 @@ def de_rel_swaps(tokens: Sequence[str]) -> list[Swap]:
         if not is_lower_word(words[i + 1]) or de_starts_noun_phrase(words, i + 1):
             continue
         if de_clause_is_verb_final(tokens, words, i):
-            swaps += [Swap(i, new, "rel_pronoun") for new in DE_REL_WRONG[form]]
+            nouns = de_phrase_nouns(tokens, words, i - 1)
+            swaps += [Swap(i, new, "rel_pronoun") for new in DE_REL_WRONG[form]
+                      if not any(lexicon.nouns.get(n, set()) & DE_REL_AGREES[new]
+                                 for n in nouns)]
     return swaps
+
+
+def de_noun_cues(words: Sequence[str]) -> Iterator[tuple[str, set[str]]]:
+    """(noun, classes its article, numeral or "ein" + adjective ending allows)."""
+    for i, det in enumerate(w.lower() for w in words):
+        j = i + 1
+        while j < len(words) and de_is_adjective(words[j]):
+            j += 1  # attributive adjectives
+        if det not in DE_NOUN_CUES or j >= len(words) or not is_capitalised(words[j]):
+            continue
+        cue = DE_NOUN_CUES[det]
+        if det == "ein" and j > i + 1:  # ein kleiner Hund, ein kleines Kind
+            cue = {"er": "m", "es": "n"}.get(words[i + 1][-2:], cue)
+        yield words[j], set(cue)
+
+
+def de_phrase_nouns(tokens: Sequence[str], words: Sequence[str], end: int) -> list[str]:
+    """Nouns of the phrase that ends at words[end], walked back over nouns, adjectives
+    before a noun or adjective, determiners, prepositions and "und"/"oder"."""
+    nouns, nominal = [], True  # nominal: the word to the right is a noun or adjective
+    for j in range(end, -1, -1):
+        word = words[j]
+        if j != end and tokens[j] != word:
+            break  # punctuation ends the phrase
+        if word.lower() in DE_DETERMINERS or word.lower() in DE_LINKS:
+            nominal = False
+        elif is_capitalised(word):
+            nouns.append(word)
+            nominal = True
+        elif not (nominal and de_is_adjective(word)):
+            break
+    return nouns
+
+
+def de_is_adjective(word: str) -> bool:
+    """Could `word` be an inflected attributive adjective (kleine, großen, ...)?"""
+    return (is_lower_word(word) and len(word) > 3 and word.endswith(DE_ADJ_ENDINGS)
+            and word not in DE_DETERMINERS)
 
 
 DE_DETERMINERS = frozenset(
@@ -333,20 +456,63 @@ def de_np_swaps(tokens: Sequence[str]) -> list[Swap]:
 # ---------------------------------------------------------------- driver
 
 
-def find_swaps(line: str, lang: str, vocab: set[str]) -> list[Swap]:
+class Lexicon(NamedTuple):
+    """What the reference text tells about words: every lower-cased word form, and the
+    classes each noun form may have (Czech: lower case; German: as written)."""
+
+    vocab: set[str]
+    nouns: dict[str, set[str]]
+
+
+def build_lexicon(lines: Iterable[str], lang: str) -> Lexicon:
+    """Noun classes from their cues (German: the article or numeral before a noun;
+    Czech: the adjective before a word form).
+
+    A word is a noun when at least two cues, and a twentieth of its occurrences, come
+    before it (a verb after a stray cue is not). Single-class cues (German "eine",
+    "einen", "das", numerals) outvote the others; a class stays when a fifth of the
+    cues allow it, so typos in references do not add a gender. A German genitive
+    (Strandes) without single-class cues takes those of its stem.
+    """
+    lines = list(lines)
+    key = str.lower if lang == "cs" else str
+    words_of = [cores(line.split()) for line in lines]
+    vocab = {w.lower() for words in words_of for w in words}
+    frequency = Counter(key(w) for words in words_of for w in words)
+    cues: dict[str, list[set[str]]] = {}
+    for words in words_of:
+        found = cs_noun_cues(words, vocab) if lang == "cs" else de_noun_cues(words)
+        for noun, classes in found:
+            cues.setdefault(noun, []).append(classes)
+    singles = {noun: [c for c in found if len(c) == 1] for noun, found in cues.items()}
+    nouns = {}
+    for noun, found in cues.items():
+        if len(found) < max(2, frequency[noun] / 20):
+            continue
+        stems = [s for s in (noun[:-2], noun[:-1]) if lang == "de" and noun.endswith("s")]
+        pool = singles[noun] or next(filter(None, map(singles.get, stems)), None) or found
+        counts = Counter(c for cue in pool for c in cue)
+        nouns[noun] = {c for c, n in counts.items() if n * 5 >= len(pool)}
+    if lang == "cs":
+        nouns.update((noun, {gn}) for noun, gn in CS_NOUNS.items())
+    return Lexicon(vocab, nouns)
+
+
+def find_swaps(line: str, lang: str, lexicon: Lexicon) -> list[Swap]:
     """All candidate swaps for one reference line."""
     tokens = TOKEN_RE.findall(line)
     if lang == "cs":
-        return cs_rel_swaps(tokens) + cs_adj_swaps(tokens, vocab)
-    return de_rel_swaps(tokens) + de_np_swaps(tokens)
+        return cs_rel_swaps(tokens, lexicon) + cs_adj_swaps(tokens, lexicon.vocab)
+    return de_rel_swaps(tokens, lexicon) + de_np_swaps(tokens)
 
 
 def build_rows(pairs: Sequence[tuple[str, str]], lang: str, every: bool = False,
-               every_wrong_form: bool = False) -> list[tuple[str, str, str, str]]:
+               every_wrong_form: bool = False, lexicon_lines: Iterable[str] = (),
+               ) -> list[tuple[str, str, str, str]]:
     """Contrastive rows; by default the first hit per sentence and category (`every`:
     all hits), with the first wrong form of each (`every_wrong_form`: one row per
-    wrong form)."""
-    vocab = {w.lower() for _, ref in pairs for w in cores(ref.split())}
+    wrong form). The lexicon comes from the references and `lexicon_lines`."""
+    lexicon = build_lexicon(chain((ref for _, ref in pairs), lexicon_lines), lang)
     rows = []
     for src, ref in pairs:
         src, ref = src.strip(), ref.strip()
@@ -354,7 +520,7 @@ def build_rows(pairs: Sequence[tuple[str, str]], lang: str, every: bool = False,
             continue
         hits: dict[str, int] = {}  # category -> token index of its first hit
         done: set[int] = set()  # token indices that have a row
-        for swap in find_swaps(ref, lang, vocab):
+        for swap in find_swaps(ref, lang, lexicon):
             if not every and hits.get(swap.category, swap.index) != swap.index:
                 continue
             if swap.index in done and not every_wrong_form:
@@ -394,6 +560,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True, help="output TSV path")
     p.add_argument("--all", action="store_true",
                    help="emit every hit instead of the first per sentence and category")
+    p.add_argument("--lexicon", type=Path, action="append", default=[],
+                   help="more text in the --ref language (plain or .gz; repeatable), read "
+                        "only for the classes of nouns, e.g. the training references")
     p.add_argument("--every-wrong-form", action="store_true",
                    help="one row per wrong relative pronoun instead of the first (balanced "
                         "rows for training with train.contrastive)")
@@ -403,7 +572,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     rows = build_rows(read_parallel(args.src, args.ref), args.lang, every=args.all,
-                      every_wrong_form=args.every_wrong_form)
+                      every_wrong_form=args.every_wrong_form,
+                      lexicon_lines=chain.from_iterable(open_text(p) for p in args.lexicon))
     write_rows(args.out, rows)
     counts = Counter(row[3] for row in rows)
     for category in sorted(counts):

@@ -63,7 +63,8 @@ case $tgt in
   cs | de)
     for split in val test_2016_flickr; do
       python scripts/build_contrastive_suite.py --src "$data/$split.$src.gz" \
-        --ref "$data/$split.$tgt.gz" --lang "$tgt" --out "$run/$split.contrast.tsv"
+        --ref "$data/$split.$tgt.gz" --lang "$tgt" --lexicon "$data/train.$tgt.gz" \
+        --out "$run/$split.contrast.tsv"
       echo "agreement on $split:"
       seq2seq contrast -c "$chosen" "$run/$split.contrast.tsv"
     done 2>&1 | tee "$run/agreement.scores"

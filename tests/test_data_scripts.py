@@ -289,6 +289,40 @@ def test_suite_german_skips_non_relative_die(tmp_path: Path) -> None:
     }
 
 
+def test_german_relative_rows_skip_wrong_forms_another_noun_agrees_with(tmp_path: Path) -> None:
+    refs = ["Ein Baby mit einer Mütze, das schläft.",  # die, der: the cap (eine Mütze)
+            "Ein Mann mit einem Hut, der lacht.",  # das: no neuter noun before it
+            "Ein Mann in einem Boot, der lacht.",  # das: the boat; die is next
+            "Ein Hund sitzt, der Mann steht.",
+            "Eine Mütze liegt da.", "Ein Mann trägt einen Hut.", "Das Boot ist rot.",
+            "Ein kleines Boot fährt.", "Eine rote Mütze hängt.", "Ein Junge hat einen Hut.",
+            "Ein Hund sieht einen Mann.", "Eine Frau ruft einen Mann."]
+    rows = suite.build_rows([(f"s{i}", ref) for i, ref in enumerate(refs)], "de")
+    assert [(r[0], r[2]) for r in rows if r[3] == "rel_pronoun"] == [
+        ("s1", "Ein Mann mit einem Hut, das lacht."),
+        ("s2", "Ein Mann in einem Boot, die lacht.")]
+    lexicon = suite.build_lexicon(refs, "de")
+    assert (lexicon.nouns["Mütze"], lexicon.nouns["Hut"], lexicon.nouns["Boot"]) == (
+        {"f"}, {"m"}, {"n"})
+
+
+def test_czech_relative_rows_skip_wrong_forms_another_noun_agrees_with() -> None:
+    refs = ["Žena v růžovém svetru, která čistí stůl.",  # který: the sweater; kteří next
+            "Žena v zelené bundě, která čistí stůl.",  # no masculine noun before it
+            "Muž drží ceduli, která říká stop."]  # the walk stops at the verb "drží"
+    lexicon_lines = ["Muž v modrém svetru stojí.", "Dítě v modrém svetru sedí.",
+                     "Malý pes a malá kočka.", "Modrý dům a modrá"]
+    rows = suite.build_rows([(f"s{i}", ref) for i, ref in enumerate(refs)], "cs",
+                            lexicon_lines=lexicon_lines)
+    assert [(r[0], r[2]) for r in rows if r[3] == "rel_pronoun"] == [
+        ("s0", "Žena v růžovém svetru, kteří čistí stůl."),
+        ("s1", "Žena v zelené bundě, který čistí stůl."),
+        ("s2", "Muž drží ceduli, který říká stop.")]
+    lexicon = suite.build_lexicon(refs + lexicon_lines, "cs")
+    assert lexicon.nouns["svetru"] == {"ma_sg", "mi_sg", "n_sg"}
+    assert "drží" not in lexicon.nouns and lexicon.nouns["muž"] == {"ma_sg"}
+
+
 def test_czech_relative_replacements_are_always_wrong() -> None:
     for form in suite.CS_REL_READINGS:
         for new in suite.cs_rel_replacements(form):
