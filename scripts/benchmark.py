@@ -158,7 +158,7 @@ def measure_training(config: Config, steps: int, warmup: int, log,
         batch = collate(train, indices)  # collation is part of a training step
         n = train_step(ddp_model, optimizer, batch, lr=cfg.lr * ramp,
                        label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
-                       params=model.parameters(), bf16=cfg.bf16).tokens
+                       params=model.parameters(), bf16=cfg.bf16, rdrop=cfg.rdrop).tokens
         times.append(time.perf_counter() - start)
         tokens.append(n)
         src_tokens.append(int(batch.src_len.sum()))
@@ -168,6 +168,7 @@ def measure_training(config: Config, steps: int, warmup: int, log,
     avg_src = sum(src_tokens[keep]) / sum(sentences[keep])  # this rank's batches
     avg_tgt = sum(tokens[keep]) / sum(sentences[keep])
     flops = flops_per_target_token(config.model, len(data.tgt_tok), avg_src, avg_tgt)
+    flops *= 2 if cfg.rdrop > 0 else 1  # R-Drop: every batch passes through the model twice
     return {
         "parameters": model.num_parameters(), "steps": steps, "warmup_steps_skipped": keep.start,
         "measured_steps": len(times[keep]), "target_tokens": n,
