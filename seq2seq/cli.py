@@ -185,6 +185,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     rank_zero = distributed.is_rank_zero()  # before shutdown, after which every rank is 0
     try:
         state = train(config, resume=args.resume)
+        distributed.barrier()  # no rank tears the group down while another still saves
     finally:
         distributed.shutdown()
     if rank_zero:

@@ -8,6 +8,7 @@ broadcasts the validation results so all ranks take the same decisions.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -42,7 +43,10 @@ def device(kind: str) -> torch.device:
 
 
 def shutdown() -> None:
+    """Leave the process group. Unreachable DDP wrappers are collected first: one that
+    outlived the group could tear down gloo threads at interpreter exit (SIGABRT)."""
     if torch_dist.is_initialized():
+        gc.collect()
         torch_dist.destroy_process_group()
 
 

@@ -509,9 +509,11 @@ def train_step(
             pairwise = contrastive_loss(model, contrastive)  # (rows,)
         (pairwise.sum() * contrastive_weight * scale).backward()
     passes = 2 if rdrop > 0 else 1
-    with autocast():  # (passes * b, t, vocab): the batch repeated, one dropout mask each
-        logits = model(*(t.repeat(passes, *[1] * (t.dim() - 1))
-                         for t in (batch.src, batch.src_len, batch.tgt_in)))
+    inputs = (batch.src, batch.src_len, batch.tgt_in)
+    if passes == 2:  # R-Drop: the batch twice in one forward, one dropout mask each
+        inputs = tuple(torch.cat([t, t]) for t in inputs)
+    with autocast():
+        logits = model(*inputs)  # (passes * b, t, vocab)
     logits = logits.float()
     loss_sum = F.cross_entropy(  # F.cross_entropy: faster than log_softmax + gather on CPU
         logits.flatten(0, 1), batch.tgt_out.repeat(passes, 1).flatten(), ignore_index=PAD,
