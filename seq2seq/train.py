@@ -508,15 +508,15 @@ def train_step(
         with getattr(model, "no_sync", nullcontext)(), autocast():
             pairwise = contrastive_loss(model, contrastive)  # (rows,)
         (pairwise.sum() * contrastive_weight * scale).backward()
-    passes = 2 if rdrop > 0 else 1
-    inputs = (batch.src, batch.src_len, batch.tgt_in)
-    if passes == 2:  # R-Drop: the batch twice in one forward, one dropout mask each
-        inputs = tuple(torch.cat([t, t]) for t in inputs)
+    passes, tensors = 1, (batch.src, batch.src_len, batch.tgt_in, batch.tgt_out)
+    if rdrop > 0:  # R-Drop: the batch twice in one forward, one dropout mask each
+        passes, tensors = 2, tuple(torch.cat([t, t]) for t in tensors)
+    *inputs, targets = tensors
     with autocast():
         logits = model(*inputs)  # (passes * b, t, vocab)
     logits = logits.float()
     loss_sum = F.cross_entropy(  # F.cross_entropy: faster than log_softmax + gather on CPU
-        logits.flatten(0, 1), batch.tgt_out.repeat(passes, 1).flatten(), ignore_index=PAD,
+        logits.flatten(0, 1), targets.flatten(), ignore_index=PAD,
         label_smoothing=label_smoothing, reduction="sum",
     ) / passes
     objective = loss_sum
