@@ -55,7 +55,7 @@ import gzip
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
@@ -138,6 +138,29 @@ def is_capitalised(word: str) -> bool:
 
 def is_lower_word(word: str) -> bool:
     return bool(word) and word.isalpha() and word.islower()
+
+
+def phrase_nouns(tokens: Sequence[str], words: Sequence[str], end: int,
+                 is_link: Callable[[str], bool], is_adjective: Callable[[str], bool],
+                 is_noun: Callable[[str], bool]) -> list[str]:
+    """The nouns of the phrase that ends at words[end] (the word before a comma, always
+    taken), walking back over nouns, adjectives before a noun or adjective, and links
+    (articles, prepositions, numerals, "and"); anything else or punctuation ends it."""
+    nouns, nominal = [], True  # nominal: the word to the right is a noun or adjective
+    for j in range(end, -1, -1):
+        word = words[j]
+        if j != end and tokens[j] != word:
+            break
+        if is_link(word):
+            nominal = False
+        elif nominal and is_adjective(word):
+            continue
+        elif is_noun(word) or j == end:
+            nouns.append(word)
+            nominal = True
+        else:
+            break
+    return nouns
 
 
 # ---------------------------------------------------------------- Czech
@@ -231,23 +254,14 @@ def cs_noun_cues(words: Sequence[str], vocab: set[str]) -> Iterator[tuple[str, s
 
 def cs_phrase_nouns(tokens: Sequence[str], words: Sequence[str], end: int,
                     lexicon: Lexicon) -> list[str]:
-    """Known nouns (lower case) of the phrase that ends at words[end], walked back over
-    nouns, adjectives before a noun or adjective, prepositions, numerals and "a"."""
-    nouns, nominal = [], True  # nominal: the word to the right is a noun or adjective
-    for j in range(end, -1, -1):
-        word = words[j].lower()
-        if j != end and tokens[j] != words[j]:
-            break  # punctuation ends the phrase
-        if word in CS_PREPOSITIONS or word in CS_NUMERALS or word == "a":
-            nominal = False
-        elif nominal and cs_is_adjective(word, lexicon.vocab):
-            nominal = True
-        elif word in lexicon.nouns or j == end:
-            nouns.append(word)
-            nominal = True
-        else:
-            break
-    return nouns
+    """Known nouns (lower case) of the phrase that ends at words[end]."""
+    found = phrase_nouns(
+        tokens, words, end,
+        is_link=lambda w: w.lower() in CS_PREPOSITIONS or w.lower() in CS_NUMERALS
+        or w.lower() == "a",
+        is_adjective=lambda w: cs_is_adjective(w.lower(), lexicon.vocab),
+        is_noun=lambda w: w.lower() in lexicon.nouns)
+    return [w.lower() for w in found]
 
 
 # Common nominative subject nouns -> gender/number class.
@@ -365,10 +379,12 @@ def de_rel_swaps(tokens: Sequence[str], lexicon: Lexicon) -> list[Swap]:
 def de_noun_cues(words: Sequence[str]) -> Iterator[tuple[str, set[str]]]:
     """(noun, classes its article, numeral or "ein" + adjective ending allows)."""
     for i, det in enumerate(w.lower() for w in words):
+        if det not in DE_NOUN_CUES:
+            continue
         j = i + 1
         while j < len(words) and de_is_adjective(words[j]):
             j += 1  # attributive adjectives
-        if det not in DE_NOUN_CUES or j >= len(words) or not is_capitalised(words[j]):
+        if j >= len(words) or not is_capitalised(words[j]):
             continue
         cue = DE_NOUN_CUES[det]
         if det == "ein" and j > i + 1:  # ein kleiner Hund, ein kleines Kind
@@ -377,21 +393,11 @@ def de_noun_cues(words: Sequence[str]) -> Iterator[tuple[str, set[str]]]:
 
 
 def de_phrase_nouns(tokens: Sequence[str], words: Sequence[str], end: int) -> list[str]:
-    """Nouns of the phrase that ends at words[end], walked back over nouns, adjectives
-    before a noun or adjective, determiners, prepositions and "und"/"oder"."""
-    nouns, nominal = [], True  # nominal: the word to the right is a noun or adjective
-    for j in range(end, -1, -1):
-        word = words[j]
-        if j != end and tokens[j] != word:
-            break  # punctuation ends the phrase
-        if word.lower() in DE_DETERMINERS or word.lower() in DE_LINKS:
-            nominal = False
-        elif is_capitalised(word):
-            nouns.append(word)
-            nominal = True
-        elif not (nominal and de_is_adjective(word)):
-            break
-    return nouns
+    """Nouns (capitalised words) of the phrase that ends at words[end]."""
+    return phrase_nouns(
+        tokens, words, end,
+        is_link=lambda w: w.lower() in DE_DETERMINERS or w.lower() in DE_LINKS,
+        is_adjective=de_is_adjective, is_noun=is_capitalised)
 
 
 def de_is_adjective(word: str) -> bool:
