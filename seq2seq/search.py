@@ -61,8 +61,7 @@ def sample_search(
     attention: list[list[torch.Tensor]] = [[] for _ in range(batch)]
     for t in range(int(max_len.max()) + 1):
         logits, state, weights = model.step(prev, state, memory)  # (rows, vocab), (rows, src)
-        probs = _next_token_probs(logits)  # (rows, vocab)
-        _force_eos(probs, t >= max_len[sentences])
+        probs = _next_token_probs(logits, t, t >= max_len[sentences])  # (rows, vocab)
         choice = _choose(probs, temperature, top_k)  # (rows,)
         chosen_scores = probs.gather(1, choice.unsqueeze(1)).squeeze(1).log()
         for row, (b, token, score) in enumerate(
@@ -89,21 +88,21 @@ def sample_search(
     ]
 
 
-def _next_token_probs(logits: torch.Tensor) -> torch.Tensor:
-    """Softmax of logits (rows, vocab) with PAD and BOS set to zero (not renormalised, so
-    the scores equal forced decoding's log-probabilities)."""
+def _next_token_probs(logits: torch.Tensor, t: int, at_limit: torch.Tensor) -> torch.Tensor:
+    """Softmax of logits (rows, vocab) at output position t, with the tokens that may not
+    come next set to zero: PAD and BOS always; EOS first (an output is never empty, as
+    with fairseq's default minimum length); everything but EOS in rows at their length
+    limit (at_limit, (rows,)). Not renormalised, so scores equal forced decoding's
+    log-probabilities."""
     probs = torch.softmax(logits, dim=-1)
     probs[:, [PAD, BOS]] = 0.0
-    return probs
-
-
-def _force_eos(probs: torch.Tensor, at_limit: torch.Tensor) -> None:
-    """Rows that reached their length limit may only produce EOS, which keeps its
-    probability. probs (rows, vocab), changed in place."""
+    if t == 0:
+        probs[~at_limit, EOS] = 0.0
     if at_limit.any():
         eos = probs[at_limit, EOS]
         probs[at_limit] = 0.0
         probs[at_limit, EOS] = eos
+    return probs
 
 
 def largest(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,7 +135,7 @@ def largest(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
 def _choose(probs: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
     """The most probable token (temperature 0), or a sample over the top k from
     probs ** (1 / temperature), i.e. softmax(logits / temperature). probs (rows, vocab)
-    already exclude PAD and BOS and force EOS at the length limit. -> (rows,)"""
+    come from `_next_token_probs`. -> (rows,)"""
     if temperature <= 0:
         return largest(probs, 1)[1].squeeze(1)  # faster than max/argmax
     # scaled so each row's maximum is 1: no row underflows to all zeros at low temperature
@@ -171,9 +170,8 @@ def beam_search(
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     for t in range(int(max_len.max()) + 1):
         logits, state, weights = model.step(prev, state, memory)  # (rows, vocab)
-        probs = _next_token_probs(logits)  # (rows, vocab)
         at_limit = t >= max_len[sentences]  # (sentences,)
-        _force_eos(probs, at_limit.repeat_interleave(k))
+        probs = _next_token_probs(logits, t, at_limit.repeat_interleave(k))  # (rows, vocab)
         top_scores, origin_rows, token = _best_continuations(probs, scores)  # (n, 2k) each
         if return_attention:
             attn_history = torch.cat([attn_history, weights.unsqueeze(1)], dim=1)

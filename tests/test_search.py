@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from seq2seq.tokenizer import EOS
 from seq2seq.translate import Translator
 
 
@@ -61,6 +62,22 @@ def test_empty_line_gives_empty_output_and_alignment_holds(trained):
     out = translator.translate(["red cat", "", "   ", "sun moon"])
     assert out[1] == "" and out[2] == ""
     assert out[0] == "cat red" and out[3] == "moon sun"
+
+
+@pytest.mark.parametrize("method", ["beam", "greedy", "sample"])
+def test_output_is_never_empty_even_when_eos_is_most_likely_first(trained, sources, method):
+    # A real trained model whose output layer gains a bias that makes EOS the most likely
+    # token at every position: searches must still emit one token before it.
+    translator = Translator.from_checkpoint(trained, method=method, beam_size=3, nbest=3)
+    old = translator.model.generator
+    biased = torch.nn.Linear(old.in_features, old.out_features)
+    with torch.no_grad():
+        biased.weight.copy_(old.weight)
+        biased.bias.zero_()
+        biased.bias[EOS] = 50.0
+    translator.model.generator = biased
+    for nbest in translator.translate_full(sources[:8]):
+        assert [len(h.tgt_pieces) for h in nbest] == [1] * len(nbest)
 
 
 def test_output_length_limit_follows_each_source(trained):
