@@ -5,12 +5,29 @@
 #
 #   bash scripts/run_multi30k.sh en_de                                 # download the data
 #   bash scripts/run_multi30k.sh en_de --from ../shared/data/multi30k  # copy a local copy
+#   bash scripts/run_multi30k.sh en_de --distill [--from DIR]          # and distil (below)
 #
 # val is used for model selection only (best.pt by dev BLEU, then best.pt or the average of
 # the kept checkpoints by val beam BLEU); test is decoded once.
+#
+# --distill (sequence-level knowledge distillation, `data.distill_from`): the chosen model
+# beam-translates the training sources, and a second model of the same config learns from
+# the training pairs plus these translations for half the epochs (so as many steps), in
+# runs/multi30k_SRC_TGT_distilled; that student is the model tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pair=${1:?usage: run_multi30k.sh SRC_TGT [--from DIR]}
+usage="usage: run_multi30k.sh SRC_TGT [--distill] [--from DIR]"
+pair=${1:?$usage}
+shift
+distill=false
+fetch=(--out data/multi30k)
+while [ $# -gt 0 ]; do
+  case $1 in
+    --distill) distill=true; shift ;;
+    --from) fetch+=(--from "${2:?--from needs a directory}"); shift 2 ;;
+    *) echo "run_multi30k.sh: unknown argument $1; $usage" >&2; exit 2 ;;
+  esac
+done
 src=${pair%_*}
 tgt=${pair#*_}
 config=configs/multi30k_$pair.yaml
@@ -18,38 +35,48 @@ run=runs/multi30k_$pair
 data=data/multi30k
 [ -f "$config" ] || { echo "run_multi30k.sh: no config $config" >&2; exit 2; }
 [ -x .venv/bin/seq2seq ] && export PATH="$PWD/.venv/bin:$PATH"
+python scripts/fetch_multi30k.py "${fetch[@]}"
 
-if [ "${2:-}" = "--from" ]; then
-  python scripts/fetch_multi30k.py --from "${3:?--from needs a directory}" --out "$data"
-else
-  python scripts/fetch_multi30k.py --out "$data"
-fi
-
-overrides=(--set "data.train=$data/train" --set "data.dev=$data/val"
-           --set "data.test=$data/test_2016_flickr")
-resume=()
-[ -f "$run/last.pt" ] && resume=(--resume)
-start=$SECONDS
-seq2seq train "$config" "${overrides[@]}" "${resume[@]}"
-echo "training wall time: $((SECONDS - start)) s"
-
-# Model selection on val only: best.pt, or the average of the kept best checkpoints
-# (best-step*.pt), whichever scores the higher beam BLEU on val.
-val_bleu() {  # $1 = checkpoint
-  seq2seq translate -c "$1" --method beam -i "$data/val.$src.gz" -o "$run/val.hyp.$tgt"
-  seq2seq evaluate --hyp "$run/val.hyp.$tgt" --ref "$data/val.$tgt.gz" --json |
+# Beam BLEU of checkpoint $1 on val; the hypotheses go to $2.
+val_bleu() {
+  seq2seq translate -c "$1" --method beam -i "$data/val.$src.gz" -o "$2"
+  seq2seq evaluate --hyp "$2" --ref "$data/val.$tgt.gz" --json |
     python -c 'import json, sys; print(json.load(sys.stdin)["BLEU"]["score"])'
 }
-chosen=$run/best.pt
-if ls "$run"/best-step*.pt > /dev/null 2>&1; then
-  seq2seq average "$run"/best-step*.pt -o "$run/averaged.pt"
-  best_val=$(val_bleu "$run/best.pt")
-  averaged_val=$(val_bleu "$run/averaged.pt")
-  echo "val BLEU (beam): best.pt $best_val, averaged.pt $averaged_val"
-  if python -c "import sys; sys.exit(not $averaged_val > $best_val)"; then
-    chosen=$run/averaged.pt
+
+# Train (or resume) into run $1 with the config and overrides "${@:2}", then choose on val:
+# best.pt, or the average of the kept best checkpoints (best-step*.pt), whichever scores
+# the higher beam BLEU. Sets $chosen.
+train_and_choose() {
+  local out=$1 resume=() start=$SECONDS
+  shift
+  [ -f "$out/last.pt" ] && resume=(--resume)
+  seq2seq train "$config" --set "data.dev=$data/val" --set "data.test=$data/test_2016_flickr" \
+    --set "train.out_dir=$out" "$@" "${resume[@]}"
+  echo "training wall time ($out): $((SECONDS - start)) s"
+  chosen=$out/best.pt
+  if ls "$out"/best-step*.pt > /dev/null 2>&1; then
+    seq2seq average "$out"/best-step*.pt -o "$out/averaged.pt"
+    local best_val averaged_val
+    best_val=$(val_bleu "$out/best.pt" "$out/val.hyp.$tgt")
+    averaged_val=$(val_bleu "$out/averaged.pt" "$out/val.hyp.$tgt")
+    echo "val BLEU (beam): best.pt $best_val, averaged.pt $averaged_val"
+    if python -c "import sys; sys.exit(not $averaged_val > $best_val)"; then
+      chosen=$out/averaged.pt
+    fi
   fi
+}
+
+train_and_choose "$run" --set "data.train=$data/train"
+
+if $distill; then
+  epochs=$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['train']['max_epochs'])" "$config")
+  teacher=$chosen
+  run=${run}_distilled
+  train_and_choose "$run" --set "data.train=$data/train" --set "data.distill_from=$teacher" \
+    --set "train.max_epochs=$(((epochs + 1) / 2))"
 fi
+
 echo "decoding test_2016_flickr with $chosen"
 seq2seq translate -c "$chosen" --method beam -i "$data/test_2016_flickr.$src.gz" \
   -o "$run/test_2016_flickr.hyp.$tgt"

@@ -8,6 +8,7 @@ and raises `ConfigError` with a one-line message naming the file and the key.
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from collections.abc import Collection, Mapping, Sequence
@@ -50,6 +51,10 @@ class DataConfig:
     max_len: int = _positive(100)  # subword pieces per side, longer pairs are dropped
     max_ratio: float = field(default=3.0, metadata={"min": 1.0})
     encode_workers: int = _positive(1)
+    # sequence-level distillation: a checkpoint whose beam translations of the training
+    # sources join the training pairs (each source then comes with its reference and with
+    # the translation); made once into train.out_dir/distilled/ (see distill.py)
+    distill_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +303,15 @@ def describe_differences(
     return [f"{key} ({before.get(key)!r} -> {after.get(key)!r})"
             for key in sorted(before.keys() | after.keys())
             if before.get(key) != after.get(key) and key not in allowed]
+
+
+def read_record(path: Path) -> dict:
+    """A JSON record of the settings a directory's files were made with (e.g.
+    `tokenizer.json`); `ConfigError` naming the file if it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(f"{path}: unreadable ({getattr(e, 'strerror', None) or e})") from None
 
 
 def _describe(value: Any) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from seq2seq.atomic import write_bytes_atomic
 from seq2seq.checkpoint import load_checkpoint
-from seq2seq.config import Config, ConfigError, DataConfig, describe_differences
+from seq2seq.config import Config, ConfigError, DataConfig, describe_differences, read_record
 from seq2seq.corpus import (
     CorpusError,
     EncodedCorpus,
@@ -26,6 +26,7 @@ from seq2seq.corpus import (
     read_parallel,
     sample_corpus,
 )
+from seq2seq.distill import make_distilled_corpus
 from seq2seq.tokenizer import Tokenizer, TokenizerError, train_tokenizer
 
 
@@ -45,7 +46,7 @@ def prepare(config: Config, log: Callable[[str], None] = print) -> PreparedData:
     """Train or load the tokenizers, then encode or load the train and dev corpora."""
     data, out = config.data, Path(config.train.out_dir)
     make_out_dir(out)
-    train_src, train_tgt = _files(data.train, data)
+    train_src, train_tgt = _train_files(config, log)
     dev_src, dev_tgt = _files(data.dev, data)
     src_tok, tgt_tok = load_or_train_tokenizers(config, train_src, train_tgt, out, log)
     train = encode_corpus(train_src, train_tgt, src_tok, tgt_tok, _train_filter(data),
@@ -67,9 +68,16 @@ def sampled_train(config: Config, data: PreparedData, epoch: int) -> EncodedCorp
     same epoch again."""
     d = config.data
     return sample_corpus(
-        *_files(d.train, d), data.src_tok, data.tgt_tok, _train_filter(d),
+        *_train_files(config), data.src_tok, data.tgt_tok, _train_filter(d),
         Sampling(config.tokenizer.sampling, config.train.seed, epoch), workers=d.encode_workers,
     )
+
+
+def _train_files(config: Config, log: Callable[[str], None] = print) -> tuple[Path, Path]:
+    """The training corpus: `data.train`, or its distilled version (`distill.py`)."""
+    if config.data.distill_from:
+        return make_distilled_corpus(config, log)
+    return _files(config.data.train, config.data)
 
 
 def _files(prefix: str, data: DataConfig) -> tuple[Path, Path]:
@@ -127,10 +135,7 @@ def _check_record(path: Path, record: dict) -> None:
     `record` says (an out_dir from before `tokenizer.json` existed is taken as it is)."""
     if not path.exists():
         return
-    try:
-        made_with = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ConfigError(f"{path}: unreadable ({getattr(e, 'strerror', None) or e})") from None
+    made_with = read_record(path)
     if ("init_from" in made_with) != ("init_from" in record):
         differ = [f"from {_origin(made_with)} there, from {_origin(record)} in the config"]
     else:

@@ -1,0 +1,59 @@
+"""Sequence-level knowledge distillation (Kim & Rush, 2016) as data: a trained model's
+beam translations of the training sources join the training corpus (`data.distill_from`).
+
+The distilled corpus is the training corpus twice over, (source, reference) pairs and then
+(source, translation) pairs, written once into `train.out_dir/distilled/` and reused by
+later runs in that directory (a resumed run trains on the same pairs).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from seq2seq.atomic import write_bytes_atomic
+from seq2seq.config import Config, ConfigError, describe_differences, read_record
+from seq2seq.corpus import corpus_path, read_parallel
+from seq2seq.translate import Translator
+
+
+def distilled_paths(config: Config) -> tuple[Path, Path]:
+    """Where the distilled corpus of `config` lives: (source file, target file)."""
+    directory = Path(config.train.out_dir) / "distilled"
+    return (directory / f"train.{config.data.src_lang}.gz",
+            directory / f"train.{config.data.tgt_lang}.gz")
+
+
+def make_distilled_corpus(config: Config, log: Callable[[str], None] = print
+                          ) -> tuple[Path, Path]:
+    """Translate the training sources with the `data.distill_from` model (beam search, its
+    own decode settings) and write the distilled corpus, unless it is already there.
+    `ConfigError` if the one there was made from another model or corpus."""
+    data = config.data
+    src_path, tgt_path = corpus_path(data.train, data.src_lang), corpus_path(data.train,
+                                                                             data.tgt_lang)
+    paths = distilled_paths(config)
+    record_path = paths[0].parent / "distilled.json"
+    record = {"distill_from": data.distill_from, "source": str(src_path), "target": str(tgt_path)}
+    if record_path.exists():
+        _check_record(record_path, record)
+        return paths
+    pairs = list(read_parallel(src_path, tgt_path))
+    sources, references = [s for s, _ in pairs], [t for _, t in pairs]
+    teacher = Translator.from_checkpoint(data.distill_from, method="beam", bf16=config.train.bf16)
+    log(f"distilling: {data.distill_from} translates {len(sources):,} lines of {src_path}")
+    translations = teacher.translate(sources)
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    for path, lines in zip(paths, (sources + sources, references + translations)):
+        write_bytes_atomic(path, gzip.compress("".join(f"{line}\n" for line in lines).encode()))
+    write_bytes_atomic(record_path, json.dumps(record, indent=1).encode())  # last: complete
+    return paths
+
+
+def _check_record(path: Path, record: dict) -> None:
+    differ = describe_differences(read_record(path), record)
+    if differ:
+        raise ConfigError(f"{path}: the distilled corpus in {path.parent} was made otherwise "
+                          f"({'; '.join(differ)}); use another train.out_dir")

@@ -1,0 +1,51 @@
+"""Sequence-level distillation (`data.distill_from`): the training corpus gains a trained
+model's beam translations of its sources; made once per out_dir, refused if it was made
+from another model."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_config
+
+from seq2seq.config import ConfigError
+from seq2seq.corpus import read_lines
+from seq2seq.prepare import prepare, sampled_train
+from seq2seq.translate import Translator
+
+
+def test_distilled_corpus_is_references_then_teacher_beam_translations(corpus, trained,
+                                                                       tmp_path):
+    config = make_config(corpus, tmp_path / "student", data={"distill_from": str(trained)})
+    messages: list[str] = []
+    data = prepare(config, log=messages.append)
+
+    sources = list(read_lines(f"{corpus['train']}.src"))
+    references = list(read_lines(f"{corpus['train']}.tgt"))
+    teacher = Translator.from_checkpoint(trained, method="beam")
+    distilled = tmp_path / "student" / "distilled"
+    assert list(read_lines(distilled / "train.src.gz")) == sources + sources
+    assert list(read_lines(distilled / "train.tgt.gz")) == references + teacher.translate(sources)
+    assert data.train.stats.read == 2 * len(sources)
+    assert any(m.startswith(f"distilling: {trained} translates 2,000 lines") for m in messages)
+
+    again: list[str] = []  # a second run (e.g. a resume) reuses the corpus
+    assert prepare(config, log=again.append).train.stats.read == 2 * len(sources)
+    assert not any(m.startswith("distilling") for m in again)
+
+
+def test_a_distilled_corpus_from_another_model_is_refused(corpus, trained, tmp_path):
+    out = tmp_path / "student"
+    prepare(make_config(corpus, out, data={"distill_from": str(trained)}), log=lambda m: None)
+    before = (out / "distilled" / "train.tgt.gz").read_bytes()
+    other = make_config(corpus, out, data={"distill_from": str(trained.parent / "last.pt")})
+    refused = r"distilled\.json: .*distill_from .*another train\.out_dir"
+    with pytest.raises(ConfigError, match=refused):
+        prepare(other, log=lambda m: None)
+    assert (out / "distilled" / "train.tgt.gz").read_bytes() == before
+
+
+def test_subword_sampling_resamples_the_distilled_corpus(corpus, trained, tmp_path):
+    config = make_config(corpus, tmp_path / "student", data={"distill_from": str(trained)},
+                         tokenizer={"sampling": 0.1})
+    data = prepare(config, log=lambda m: None)
+    assert sampled_train(config, data, epoch=1).stats.read == data.train.stats.read == 4000
