@@ -19,13 +19,6 @@ from seq2seq.corpus import corpus_path, read_parallel
 from seq2seq.translate import Translator
 
 
-def distilled_paths(config: Config) -> tuple[Path, Path]:
-    """Where the distilled corpus of `config` lives: (source file, target file)."""
-    directory = Path(config.train.out_dir) / "distilled"
-    return (directory / f"train.{config.data.src_lang}.gz",
-            directory / f"train.{config.data.tgt_lang}.gz")
-
-
 def make_distilled_corpus(config: Config, log: Callable[[str], None] = print
                           ) -> tuple[Path, Path]:
     """Translate the training sources with the `data.distill_from` model (beam search, its
@@ -34,8 +27,9 @@ def make_distilled_corpus(config: Config, log: Callable[[str], None] = print
     data = config.data
     src_path, tgt_path = corpus_path(data.train, data.src_lang), corpus_path(data.train,
                                                                              data.tgt_lang)
-    paths = distilled_paths(config)
-    record_path = paths[0].parent / "distilled.json"
+    directory = Path(config.train.out_dir) / "distilled"
+    paths = directory / f"train.{data.src_lang}.gz", directory / f"train.{data.tgt_lang}.gz"
+    record_path = directory / "distilled.json"
     record = {"distill_from": data.distill_from, "source": str(src_path), "target": str(tgt_path)}
     if record_path.exists():
         _check_record(record_path, record)
@@ -45,7 +39,7 @@ def make_distilled_corpus(config: Config, log: Callable[[str], None] = print
     teacher = Translator.from_checkpoint(data.distill_from, method="beam", bf16=config.train.bf16)
     log(f"distilling: {data.distill_from} translates {len(sources):,} lines of {src_path}")
     translations = teacher.translate(sources)
-    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     for path, lines in zip(paths, (sources + sources, references + translations)):
         write_bytes_atomic(path, gzip.compress("".join(f"{line}\n" for line in lines).encode()))
     write_bytes_atomic(record_path, json.dumps(record, indent=1).encode())  # last: complete
