@@ -15,18 +15,17 @@ from pathlib import Path
 
 from seq2seq.atomic import write_bytes_atomic
 from seq2seq.config import Config, ConfigError, describe_differences, read_record
-from seq2seq.corpus import corpus_path, read_parallel
+from seq2seq.corpus import read_parallel
 from seq2seq.translate import Translator
 
 
-def make_distilled_corpus(config: Config, log: Callable[[str], None] = print
-                          ) -> tuple[Path, Path]:
-    """Translate the training sources with the `data.distill_from` model (beam search, its
-    own decode settings) and write the distilled corpus, unless it is already there.
-    `ConfigError` if the one there was made from another model or corpus."""
+def make_distilled_corpus(config: Config, src_path: Path, tgt_path: Path,
+                          log: Callable[[str], None] = print) -> tuple[Path, Path]:
+    """Translate the training sources (`src_path`, references in `tgt_path`) with the
+    `data.distill_from` model (beam search, its own decode settings) and write the
+    distilled corpus, unless it is already there. `ConfigError` if the one there was made
+    from another model or corpus."""
     data = config.data
-    src_path, tgt_path = corpus_path(data.train, data.src_lang), corpus_path(data.train,
-                                                                             data.tgt_lang)
     directory = Path(config.train.out_dir) / "distilled"
     paths = directory / f"train.{data.src_lang}.gz", directory / f"train.{data.tgt_lang}.gz"
     record_path = directory / "distilled.json"

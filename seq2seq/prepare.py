@@ -75,9 +75,8 @@ def sampled_train(config: Config, data: PreparedData, epoch: int) -> EncodedCorp
 
 def _train_files(config: Config, log: Callable[[str], None] = print) -> tuple[Path, Path]:
     """The training corpus: `data.train`, or its distilled version (`distill.py`)."""
-    if config.data.distill_from:
-        return make_distilled_corpus(config, log)
-    return _files(config.data.train, config.data)
+    files = _files(config.data.train, config.data)
+    return make_distilled_corpus(config, *files, log) if config.data.distill_from else files
 
 
 def _files(prefix: str, data: DataConfig) -> tuple[Path, Path]:
