@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import typing
 from collections.abc import Collection, Mapping, Sequence
@@ -240,6 +241,10 @@ def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
     return cls(**values)
 
 
+# YAML 1.1 (PyYAML) reads 1e-4 as a string: a float needs a dot before the exponent
+_EXPONENT_WITHOUT_DOT = re.compile(r"[-+]?[0-9]+[eE][-+]?[0-9]+")
+
+
 def _convert(hint: Any, value: Any, source: str, key: str) -> Any:
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, source, prefix=f"{key}.")
@@ -256,6 +261,8 @@ def _convert(hint: Any, value: Any, source: str, key: str) -> Any:
             return None
         (hint,) = [a for a in args if a is not type(None)]
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str) and _EXPONENT_WITHOUT_DOT.fullmatch(value):
         return float(value)
     if hint is bool and not isinstance(value, bool):
         raise ConfigError(f"{source}: '{key}' must be true or false, got {_describe(value)}")

@@ -24,12 +24,19 @@ def test_valid_config_fills_defaults(tmp_path):
     assert config.train.batch_tokens == 4096 and config.decode.beam_size == 5
 
 
+def test_exponent_without_a_dot_is_a_float(tmp_path):
+    config = load_config(_write(tmp_path, VALID.replace("runs/x}", "runs/x, lr: 2e-4}")))
+    assert config.train.lr == 0.0002
+
+
 @pytest.mark.parametrize("text, expected", [
     (VALID + "model: {hiden: 3}\n", "unknown key 'model.hiden'"),
     ("data: {src_lang: en, tgt_lang: de, train: a}\ntrain: {out_dir: x}\n",
      "missing required key 'data.dev'"),
     (VALID + "model: {emb_dim: big}\n", "'model.emb_dim' must be int, got str 'big'"),
     (VALID + "model: {emb_dim: 2.5}\n", "'model.emb_dim' must be int"),
+    (VALID + "model: {emb_dim: 1e3}\n", "'model.emb_dim' must be int, got str '1e3'"),
+    (VALID + "model: {dropout: 1e-x}\n", "'model.dropout' must be float, got str '1e-x'"),
     (VALID + "model: {input_feeding: 1}\n", "'model.input_feeding' must be true or false"),
     (VALID + "model: {enc_layers: 0}\n", "'model.enc_layers' must be >= 1, got 0"),
     (VALID + "train: {out_dir: x, batch_tokens: -5}\n", "'train.batch_tokens' must be >= 1"),
