@@ -6,28 +6,32 @@
 #   bash scripts/run_multi30k.sh en_de                                 # download the data
 #   bash scripts/run_multi30k.sh en_de --from ../shared/data/multi30k  # copy a local copy
 #   bash scripts/run_multi30k.sh en_de --distill [--from DIR]          # and distil (below)
+#   bash scripts/run_multi30k.sh en_fr --distill --student-epochs 20   # a longer student
 #
 # val is used for model selection only (best.pt by dev BLEU, then best.pt or the average of
 # the kept checkpoints by val beam BLEU); test is decoded once.
 #
 # --distill (sequence-level knowledge distillation, `data.distill_from`): the chosen model
 # beam-translates the training sources, and a second model of the same config learns from
-# the training pairs plus these translations for half the epochs (so as many steps), in
-# runs/multi30k_SRC_TGT_distilled; that student is the model tested.
+# the training pairs plus these translations for half the epochs (so as many steps; or
+# --student-epochs N), in runs/multi30k_SRC_TGT_distilled; that student is the model tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: run_multi30k.sh SRC_TGT [--distill] [--from DIR]"
+usage="usage: run_multi30k.sh SRC_TGT [--distill [--student-epochs N]] [--from DIR]"
 pair=${1:?$usage}
 shift
 distill=false
+student_epochs=
 fetch=(--out data/multi30k)
 while [ $# -gt 0 ]; do
   case $1 in
     --distill) distill=true; shift ;;
+    --student-epochs) student_epochs=${2:?--student-epochs needs a number}; shift 2 ;;
     --from) fetch+=(--from "${2:?--from needs a directory}"); shift 2 ;;
     *) echo "run_multi30k.sh: unknown argument $1; $usage" >&2; exit 2 ;;
   esac
 done
+[ -z "$student_epochs" ] || $distill || { echo "run_multi30k.sh: --student-epochs needs --distill" >&2; exit 2; }
 src=${pair%_*}
 tgt=${pair#*_}
 config=configs/multi30k_$pair.yaml
@@ -70,11 +74,14 @@ train_and_choose() {
 train_and_choose "$run" --set "data.train=$data/train"
 
 if $distill; then
-  epochs=$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['train']['max_epochs'])" "$config")
+  if [ -z "$student_epochs" ]; then
+    epochs=$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['train']['max_epochs'])" "$config")
+    student_epochs=$(((epochs + 1) / 2))
+  fi
   teacher=$chosen
   run=${run}_distilled
   train_and_choose "$run" --set "data.train=$data/train" --set "data.distill_from=$teacher" \
-    --set "train.max_epochs=$(((epochs + 1) / 2))"
+    --set "train.max_epochs=$student_epochs"
 fi
 
 echo "decoding test_2016_flickr with $chosen"
