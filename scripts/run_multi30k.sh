@@ -23,15 +23,20 @@ shift
 distill=false
 student_epochs=
 fetch=(--out data/multi30k)
+fail() { echo "run_multi30k.sh: $1; $usage" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --distill) distill=true; shift ;;
-    --student-epochs) student_epochs=${2:?--student-epochs needs a number}; shift 2 ;;
-    --from) fetch+=(--from "${2:?--from needs a directory}"); shift 2 ;;
-    *) echo "run_multi30k.sh: unknown argument $1; $usage" >&2; exit 2 ;;
+    --student-epochs) [ $# -ge 2 ] || fail "--student-epochs needs a number"
+      student_epochs=$2; shift 2 ;;
+    --from) [ $# -ge 2 ] || fail "--from needs a directory"
+      fetch+=(--from "$2"); shift 2 ;;
+    *) fail "unknown argument $1" ;;
   esac
 done
-[ -z "$student_epochs" ] || $distill || { echo "run_multi30k.sh: --student-epochs needs --distill" >&2; exit 2; }
+[ -z "$student_epochs" ] || $distill || fail "--student-epochs needs --distill"
+[[ -z $student_epochs || $student_epochs =~ ^[1-9][0-9]*$ ]] ||
+  fail "--student-epochs needs a positive whole number, got '$student_epochs'"
 src=${pair%_*}
 tgt=${pair#*_}
 config=configs/multi30k_$pair.yaml
