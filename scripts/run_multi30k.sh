@@ -27,9 +27,9 @@ fail() { echo "run_multi30k.sh: $1; $usage" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --distill) distill=true; shift ;;
-    --student-epochs) [ $# -ge 2 ] || fail "--student-epochs needs a number"
+    --student-epochs) [ -n "${2:-}" ] || fail "--student-epochs needs a number"
       student_epochs=$2; shift 2 ;;
-    --from) [ $# -ge 2 ] || fail "--from needs a directory"
+    --from) [ -n "${2:-}" ] || fail "--from needs a directory"
       fetch+=(--from "$2"); shift 2 ;;
     *) fail "unknown argument $1" ;;
   esac
