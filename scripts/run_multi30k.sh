@@ -7,6 +7,7 @@
 #   bash scripts/run_multi30k.sh en_de --from ../shared/data/multi30k  # copy a local copy
 #   bash scripts/run_multi30k.sh en_de --distill [--from DIR]          # and distil (below)
 #   bash scripts/run_multi30k.sh en_fr --distill --student-epochs 20   # a longer student
+#   bash scripts/run_multi30k.sh en_fr --distill --rounds 2 --teacher-epochs 24 --student-epochs 11
 #
 # val is used for model selection only (best.pt by dev BLEU, then best.pt or the average of
 # the kept checkpoints by val beam BLEU); test is decoded once.
@@ -15,13 +16,17 @@
 # beam-translates the training sources, and a second model of the same config learns from
 # the training pairs plus these translations for half the epochs (so as many steps; or
 # --student-epochs N), in runs/multi30k_SRC_TGT_distilled; that student is the model tested.
+# --rounds N distils N times, each student teaching the next (runs/..._distilled2, ...);
+# --teacher-epochs N trains the first model for N epochs instead of the config's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: run_multi30k.sh SRC_TGT [--distill [--student-epochs N]] [--from DIR]"
+usage="usage: run_multi30k.sh SRC_TGT [--teacher-epochs N] [--distill [--student-epochs N] [--rounds N]] [--from DIR]"
 pair=${1:?$usage}
 shift
 distill=false
 student_epochs=
+teacher_epochs=
+rounds=
 fetch=(--out data/multi30k)
 fail() { echo "run_multi30k.sh: $1; $usage" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -29,14 +34,24 @@ while [ $# -gt 0 ]; do
     --distill) distill=true; shift ;;
     --student-epochs) [ -n "${2:-}" ] || fail "--student-epochs needs a number"
       student_epochs=$2; shift 2 ;;
+    --teacher-epochs) [ -n "${2:-}" ] || fail "--teacher-epochs needs a number"
+      teacher_epochs=$2; shift 2 ;;
+    --rounds) [ -n "${2:-}" ] || fail "--rounds needs a number"
+      rounds=$2; shift 2 ;;
     --from) [ -n "${2:-}" ] || fail "--from needs a directory"
       fetch+=(--from "$2"); shift 2 ;;
     *) fail "unknown argument $1" ;;
   esac
 done
-[ -z "$student_epochs" ] || $distill || fail "--student-epochs needs --distill"
-[[ -z $student_epochs || $student_epochs =~ ^[1-9][0-9]*$ ]] ||
-  fail "--student-epochs needs a positive whole number, got '$student_epochs'"
+for flag in student-epochs rounds; do
+  var=${flag/-/_}
+  [ -z "${!var}" ] || $distill || fail "--$flag needs --distill"
+done
+for flag in student-epochs teacher-epochs rounds; do
+  var=${flag/-/_}
+  [[ -z ${!var} || ${!var} =~ ^[1-9][0-9]*$ ]] ||
+    fail "--$flag needs a positive whole number, got '${!var}'"
+done
 src=${pair%_*}
 tgt=${pair#*_}
 config=configs/multi30k_$pair.yaml
@@ -76,17 +91,20 @@ train_and_choose() {
   fi
 }
 
-train_and_choose "$run" --set "data.train=$data/train"
+[ -n "$teacher_epochs" ] || teacher_epochs=$(python -c \
+  "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['train']['max_epochs'])" "$config")
+train_and_choose "$run" --set "data.train=$data/train" --set "train.max_epochs=$teacher_epochs"
 
 if $distill; then
-  if [ -z "$student_epochs" ]; then
-    epochs=$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['train']['max_epochs'])" "$config")
-    student_epochs=$(((epochs + 1) / 2))
-  fi
-  teacher=$chosen
-  run=${run}_distilled
-  train_and_choose "$run" --set "data.train=$data/train" --set "data.distill_from=$teacher" \
-    --set "train.max_epochs=$student_epochs"
+  [ -n "$student_epochs" ] || student_epochs=$(((teacher_epochs + 1) / 2))
+  teacher_run=$run
+  for round in $(seq "${rounds:-1}"); do
+    teacher=$chosen
+    run=${teacher_run}_distilled
+    [ "$round" = 1 ] || run=$run$round
+    train_and_choose "$run" --set "data.train=$data/train" --set "data.distill_from=$teacher" \
+      --set "train.max_epochs=$student_epochs"
+  done
 fi
 
 echo "decoding test_2016_flickr with $chosen"
