@@ -404,3 +404,21 @@ def test_fetch_from_shared_multi30k(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert len(list(tmp_path.glob("*.gz"))) == 8
     assert fetch.count_gzip_lines(tmp_path / "test_2016_flickr.cs.gz") == 1000
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["en_fr", "--rounds", "2"], "--rounds needs --distill"),
+    (["en_fr", "--student-epochs", "3"], "--student-epochs needs --distill"),
+    (["en_fr", "--distill", "--rounds", "0"], "--rounds needs a positive whole number, got '0'"),
+    (["en_fr", "--teacher-epochs", "x"], "--teacher-epochs needs a positive whole number"),
+    (["en_fr", "--distill", "--student-epochs"], "--student-epochs needs a number"),
+    (["en_fr", "--from", ""], "--from needs a directory"),
+    (["en_fr", "--beam"], "unknown argument --beam"),
+])
+def test_run_multi30k_rejects_bad_arguments_before_any_work(args: list[str], message: str,
+                                                             tmp_path: Path) -> None:
+    result = subprocess.run(["bash", str(SCRIPTS / "run_multi30k.sh"), *args], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"run_multi30k.sh: {message}")
+    assert result.stderr.count("\n") == 1
