@@ -15,10 +15,19 @@ relative pronouns (der/die/das), articles (ein/eine) and adjective endings.
 Nouns whose gender differs between the languages (girl = f in Czech, n in
 German) make sure agreement cannot be copied from one language to the other.
 
+With --attractors P, a share P of the sentences put the relative clause on the
+object of the main clause instead, so that the subject is an attractor of
+another gender or number that the relative pronoun must not agree with:
+
+    en: The old man is watching a girl who likes to read.
+    cs: Starý muž sleduje dívku, která ráda čte.
+    de: Der alte Mann beobachtet ein Mädchen, das gerne liest.
+
 Usage:
 
     python scripts/make_agreement_corpus.py --out data/agreement
     python scripts/make_agreement_corpus.py --out /tmp/agr --seed 7 --train 1000
+    python scripts/make_agreement_corpus.py --out /tmp/agr --attractors 0.5
 
 Writes {train,dev,test}.{en,cs,de} (one sentence per line, line-aligned) and
 test.contrast.{cs,de}.tsv with rows
@@ -123,6 +132,18 @@ class Event(NamedTuple):
     animal: bool
 
 
+class TransVerb(NamedTuple):
+    """A main-clause verb with an accusative object (attractor sentences)."""
+
+    key: str
+    en_ing: str
+    cs_sg: str
+    cs_pl: str
+    de_sg: str
+    de_pl: str
+    animal: bool  # an animal can be its subject
+
+
 class Relation(NamedTuple):
     en: str
     cs_prep: str
@@ -192,6 +213,35 @@ NOUNS = (
     Noun("cat", "cats", "kočka", "kočky", "f", "f", "Katze", "Katzen", "f", Y),
     Noun("horse", "horses", "kůň", "koně", "m", "m", "Pferd", "Pferde", "n", Y),
     Noun("mouse", "mice", "myš", "myši", "f", "f", "Maus", "Mäuse", "f", Y),
+)
+
+# Czech accusative singular and plural of each noun (by its English singular).
+CS_ACC = {
+    "man": ("muže", "muže"), "boy": ("chlapce", "chlapce"), "father": ("otce", "otce"),
+    "brother": ("bratra", "bratry"), "grandfather": ("dědečka", "dědečky"),
+    "king": ("krále", "krále"), "waiter": ("číšníka", "číšníky"),
+    "actor": ("herce", "herce"), "uncle": ("strýce", "strýce"),
+    "woman": ("ženu", "ženy"), "girl": ("dívku", "dívky"), "mother": ("matku", "matky"),
+    "sister": ("sestru", "sestry"), "grandmother": ("babičku", "babičky"),
+    "queen": ("královnu", "královny"), "waitress": ("servírku", "servírky"),
+    "actress": ("herečku", "herečky"), "aunt": ("tetu", "tety"),
+    "child": ("dítě", "děti"), "kitten": ("kotě", "koťata"), "puppy": ("štěně", "štěňata"),
+    "lamb": ("jehně", "jehňata"), "foal": ("hříbě", "hříbata"), "calf": ("tele", "telata"),
+    "chick": ("kuře", "kuřata"), "dog": ("psa", "psy"), "cat": ("kočku", "kočky"),
+    "horse": ("koně", "koně"), "mouse": ("myš", "myši"),
+}
+DE_ACC_ART = {True: {"m": "den", "f": "die", "n": "das", "pl": "die"},
+              False: {"m": "einen", "f": "eine", "n": "ein", "pl": ""}}
+DE_WEAK_ACC = {"Junge": "Jungen", "Welpe": "Welpen"}  # weak masculine nouns
+
+TRANS_VERBS = (
+    TransVerb("watch", "watching", "sleduje", "sledují", "beobachtet", "beobachten", Y),
+    TransVerb("look_for", "looking for", "hledá", "hledají", "sucht", "suchen", Y),
+    TransVerb("photograph", "photographing", "fotografuje", "fotografují",
+              "fotografiert", "fotografieren", N),
+    TransVerb("greet", "greeting", "zdraví", "zdraví", "begrüßt", "begrüßen", N),
+    TransVerb("draw", "drawing", "kreslí", "kreslí", "zeichnet", "zeichnen", N),
+    TransVerb("call", "calling", "volá", "volají", "ruft", "rufen", N),
 )
 
 SUBJECT_ADJS = (
@@ -354,8 +404,18 @@ class PlaceNP(NamedTuple):
     definite: bool
 
 
+class ObjectNP(NamedTuple):
+    """The object of an attractor sentence, which the relative clause is about."""
+
+    noun: Noun
+    plural: bool
+    definite: bool
+
+
 class Plan(NamedTuple):
-    """All choices behind one sentence triple."""
+    """All choices behind one sentence triple. With `obj`, the main clause is the
+    subject, `main_item` (a TransVerb) and the object, and the relative clause
+    (`rel_*`) is on the object."""
 
     noun: Noun
     plural: bool
@@ -364,10 +424,11 @@ class Plan(NamedTuple):
     rel_kind: str  # rad / place / event
     rel_item: RadVerb | PlaceVerb | Event
     rel_place: PlaceNP | None
-    main_kind: str  # place / copula / event
-    main_item: PlaceVerb | Adj | Event
+    main_kind: str  # place / copula / event / object
+    main_item: PlaceVerb | Adj | Event | TransVerb
     main_place: PlaceNP | None
     tense: str  # pres / past (main clause)
+    obj: ObjectNP | None = None
 
 
 class Slot(NamedTuple):
@@ -394,8 +455,11 @@ def sample_place(rng: random.Random) -> PlaceNP:
     return PlaceNP(place, rng.choice(place.relations), adj, rng.random() < 0.6)
 
 
-def sample_plan(rng: random.Random) -> Plan:
-    """Sample one consistent set of choices (tenses, verbs, places)."""
+def sample_plan(rng: random.Random, attractors: float = 0.0) -> Plan:
+    """Sample one consistent set of choices (tenses, verbs, places); with probability
+    `attractors` an attractor sentence (relative clause on the object)."""
+    if attractors and rng.random() < attractors:
+        return sample_attractor_plan(rng)
     noun = rng.choice(NOUNS)
     animal = noun.animal
     adj = _pick(rng, SUBJECT_ADJS, animal) if rng.random() < 0.6 else None
@@ -418,6 +482,22 @@ def sample_plan(rng: random.Random) -> Plan:
                 main_kind=main_kind, main_item=main_item,
                 main_place=sample_place(rng) if main_kind == "place" else None,
                 tense=tense)
+
+
+def sample_attractor_plan(rng: random.Random) -> Plan:
+    """Subject, transitive verb and an object of another noun, with the relative
+    clause (present tense) on the object."""
+    noun = rng.choice(NOUNS)
+    obj = rng.choice([n for n in NOUNS if n != noun])
+    adj = _pick(rng, SUBJECT_ADJS, noun.animal) if rng.random() < 0.6 else None
+    verb = _pick(rng, TRANS_VERBS, noun.animal)
+    rel_kind = rng.choice(("rad", "place"))
+    rel_item = _pick(rng, {"rad": RAD_VERBS, "place": PLACE_VERBS}[rel_kind], obj.animal)
+    return Plan(noun=noun, plural=rng.random() < 0.4, adj=adj,
+                definite=rng.random() < 0.5, rel_kind=rel_kind, rel_item=rel_item,
+                rel_place=sample_place(rng) if rel_kind == "place" else None,
+                main_kind="object", main_item=verb, main_place=None, tense="pres",
+                obj=ObjectNP(obj, rng.random() < 0.4, rng.random() < 0.5))
 
 
 # ---------------------------------------------------------------- rendering
@@ -449,18 +529,29 @@ def _en_article(definite: bool, next_word: str) -> str:
 
 def render_en(plan: Plan) -> str:
     """Render the English source sentence."""
-    noun = plan.noun.en_pl if plan.plural else plan.noun.en_sg
-    head = [plan.adj.en, noun] if plan.adj else [noun]
-    if plan.definite:
-        head = ["the", *head]
-    elif not plan.plural:
-        head = [_en_article(False, head[0]), *head]
-    who = "that" if plan.noun.animal else "who"
-    rel = _en_predicate(plan.rel_kind, plan.rel_item, plan.rel_place, plan.plural,
+    head = _en_np(plan.noun, plan.plural, plan.adj, plan.definite)
+    described = plan.obj or plan  # whom the relative clause is about
+    who = "that" if described.noun.animal else "who"
+    rel = _en_predicate(plan.rel_kind, plan.rel_item, plan.rel_place, described.plural,
                         rel_tense(plan))
+    if plan.obj:
+        obj = plan.obj
+        be = "are" if plan.plural else "is"
+        head = [*head, be, *plan.main_item.en_ing.split(),
+                *_en_np(obj.noun, obj.plural, None, obj.definite)]
+        return render([*head, who, *rel, "."])
     main = _en_predicate(plan.main_kind, plan.main_item, plan.main_place, plan.plural,
                          plan.tense)
     return render([*head, who, *rel, *main, "."])
+
+
+def _en_np(noun: Noun, plural: bool, adj: Adj | None, definite: bool) -> list[str]:
+    words = [noun.en_pl if plural else noun.en_sg]
+    if adj:
+        words = [adj.en, *words]
+    if definite:
+        return ["the", *words]
+    return words if plural else [_en_article(False, words[0]), *words]
 
 
 def _en_place(np: PlaceNP) -> list[str]:
@@ -481,8 +572,8 @@ def _en_predicate(kind: str, item, np: PlaceNP | None, plural: bool,
     return item.en.split()
 
 
-def cs_gn(plan: Plan) -> str:
-    """Czech agreement class of the subject, e.g. 'f_sg' or 'm_pl'."""
+def cs_gn(plan: Plan | ObjectNP) -> str:
+    """Czech agreement class of the subject (or object), e.g. 'f_sg' or 'm_pl'."""
     if plan.plural:
         return plan.noun.cs_g_pl + "_pl"
     return plan.noun.cs_g_sg + "_sg"
@@ -565,7 +656,17 @@ def render_cs(plan: Plan) -> tuple[list[str], list[Slot]]:
     b = _Builder()
     if plan.adj:
         b.agree("adjective", lambda g: cs_adj(plan.adj.cs_stem, plan.adj.cs_m_pl, g), gn)
-    b.add(plan.noun.cs_pl if plan.plural else plan.noun.cs_sg, ",")
+    b.add(plan.noun.cs_pl if plan.plural else plan.noun.cs_sg)
+    if plan.obj:
+        obj, obj_gn = plan.obj, cs_gn(plan.obj)
+        b.add(plan.main_item.cs_pl if plan.plural else plan.main_item.cs_sg,
+              CS_ACC[obj.noun.en_sg][obj.plural], ",")
+        b.agree("rel_pronoun", CS_REL.get, obj_gn)
+        _cs_clause(b, plan.rel_kind, plan.rel_item, plan.rel_place, obj_gn,
+                   rel_tense(plan), obj.plural)
+        b.add(".")
+        return b.tokens, b.slots
+    b.add(",")
     b.agree("rel_pronoun", CS_REL.get, gn)
     _cs_clause(b, plan.rel_kind, plan.rel_item, plan.rel_place, gn, rel_tense(plan),
                plan.plural)
@@ -576,8 +677,8 @@ def render_cs(plan: Plan) -> tuple[list[str], list[Slot]]:
     return b.tokens, b.slots
 
 
-def de_key(plan: Plan) -> str:
-    """German agreement class: m / f / n / pl."""
+def de_key(plan: Plan | ObjectNP) -> str:
+    """German agreement class of the subject (or object): m / f / n / pl."""
     return "pl" if plan.plural else plan.noun.de_g
 
 
@@ -615,7 +716,7 @@ def _de_main(kind: str, item, np: PlaceNP | None, tense: str, plural: bool) -> l
 
 
 def _de_relative(plan: Plan) -> list[str]:
-    item, plural = plan.rel_item, plan.plural
+    item, plural = plan.rel_item, (plan.obj or plan).plural
     if plan.rel_kind == "rad":
         return ["gerne", item.de_pl if plural else item.de_sg]
     if plan.rel_kind == "event":
@@ -641,7 +742,18 @@ def render_de(plan: Plan) -> tuple[list[str], list[Slot]]:
         wrong = _de_wrong(correct, [stem + e for e in ("e", "er", "es", "en")])
         b.slots.append(Slot(len(b.tokens), "adjective", wrong))
         b.add(correct)
-    b.add(plan.noun.de_pl if plan.plural else plan.noun.de_sg, ",")
+    b.add(plan.noun.de_pl if plan.plural else plan.noun.de_sg)
+    if plan.obj:
+        obj, obj_key = plan.obj, de_key(plan.obj)
+        obj_noun = obj.noun.de_pl if obj.plural else DE_WEAK_ACC.get(obj.noun.de_sg,
+                                                                      obj.noun.de_sg)
+        b.add(plan.main_item.de_pl if plan.plural else plan.main_item.de_sg,
+              DE_ACC_ART[obj.definite][obj_key], obj_noun, ",")
+        b.slots.append(Slot(len(b.tokens), "rel_pronoun",
+                            _de_wrong(DE_REL[obj_key], ("der", "die", "das"))))
+        b.add(DE_REL[obj_key], *_de_relative(plan), ".")
+        return b.tokens, b.slots
+    b.add(",")
     b.slots.append(Slot(len(b.tokens), "rel_pronoun",
                         _de_wrong(DE_REL[key], ("der", "die", "das"))))
     b.add(DE_REL[key], *_de_relative(plan), ",")
@@ -671,8 +783,10 @@ def make_example(plan: Plan) -> Example:
                    cs_tokens, cs_slots, de_tokens, de_slots)
 
 
-def generate(n: int, rng: random.Random, max_tries_factor: int = 50) -> list[Example]:
-    """Sample n examples such that no sentence repeats in any language."""
+def generate(n: int, rng: random.Random, max_tries_factor: int = 50,
+             attractors: float = 0.0) -> list[Example]:
+    """Sample n examples such that no sentence repeats in any language; a share
+    `attractors` of them put the relative clause on an object (`sample_plan`)."""
     seen: dict[str, set[str]] = {lang: set() for lang in LANGS}
     out: list[Example] = []
     tries = 0
@@ -681,7 +795,7 @@ def generate(n: int, rng: random.Random, max_tries_factor: int = 50) -> list[Exa
         if tries > max_tries_factor * n + 1000:
             sys.exit(f"error: could only generate {len(out)} distinct sentences "
                      f"out of {n}; ask for fewer")
-        ex = make_example(sample_plan(rng))
+        ex = make_example(sample_plan(rng, attractors))
         texts = {"en": ex.en, "cs": ex.cs, "de": ex.de}
         if any(texts[lang] in seen[lang] for lang in LANGS):
             continue
@@ -748,6 +862,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def share(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1: {value}")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Generate a seeded synthetic en->cs/de corpus of long-distance "
@@ -763,13 +888,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="dev sentences (default: %(default)s)")
     p.add_argument("--test", type=positive_int, default=500,
                    help="test sentences (default: %(default)s)")
+    p.add_argument("--attractors", type=share, default=0.0,
+                   help="share of sentences whose relative clause is on the object, "
+                        "with the subject as an attractor (default: %(default)s)")
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     rng = random.Random(args.seed)
-    examples = generate(args.train + args.dev + args.test, rng)
+    examples = generate(args.train + args.dev + args.test, rng, attractors=args.attractors)
     splits = {"train": examples[:args.train],
               "dev": examples[args.train:args.train + args.dev],
               "test": examples[args.train + args.dev:]}

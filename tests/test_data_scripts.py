@@ -187,6 +187,54 @@ def test_hand_checked_feminine_and_plural_forms() -> None:
     assert triple(p)[1] == "Děti, které usnuly, byly unavené."
 
 
+def attractor(subject: str, verb: str, obj: str, *, obj_plural: bool = False,
+              obj_definite: bool = False, **kw) -> object:
+    return plan(noun=noun(subject), main_kind="object", main_item=item(gen.TRANS_VERBS, verb),
+                obj=gen.ObjectNP(noun(obj), obj_plural, obj_definite), **kw)
+
+
+def test_hand_checked_attractors() -> None:
+    p = attractor("man", "watch", "girl", adj=adj(gen.SUBJECT_ADJS, "old"), definite=True,
+                  rel_kind="rad", rel_item=item(gen.RAD_VERBS, "read"))
+    assert triple(p) == ("The old man is watching a girl who likes to read.",
+                         "Starý muž sleduje dívku, která ráda čte.",
+                         "Der alte Mann beobachtet ein Mädchen, das gerne liest.")
+    p = attractor("woman", "look_for", "boy", plural=True, definite=True, obj_definite=True,
+                  rel_kind="place", rel_item=item(gen.PLACE_VERBS, "sit"),
+                  rel_place=place("bench", "on", None, False))
+    assert triple(p) == ("The women are looking for the boy who is sitting on a bench.",
+                         "Ženy hledají chlapce, který sedí na lavičce.",
+                         "Die Frauen suchen den Jungen, der auf einer Bank sitzt.")
+    p = attractor("dog", "watch", "kitten", obj_plural=True, rel_kind="rad",
+                  rel_item=item(gen.RAD_VERBS, "jump"))
+    assert triple(p) == ("A dog is watching kittens that like to jump.",
+                         "Pes sleduje koťata, která ráda skáčou.",
+                         "Ein Hund beobachtet Kätzchen, die gerne springen.")
+
+
+def test_attractor_sentences_agree_with_the_object() -> None:
+    rng = random.Random(3)
+    plans = [gen.sample_plan(rng, attractors=0.5) for _ in range(400)]
+    attractors = [p for p in plans if p.obj]
+    assert 150 < len(attractors) < 250
+    assert all(p.obj.noun != p.noun for p in attractors)
+    # some subjects differ from their object in Czech class, so the subject attracts
+    assert sum(gen.cs_gn(p) != gen.cs_gn(p.obj) for p in attractors) > len(attractors) / 2
+    for p in attractors:
+        tokens, slots = gen.render_cs(p)
+        (rel,) = [s for s in slots if s.category == "rel_pronoun"]
+        assert tokens[rel.index] == gen.CS_REL[gen.cs_gn(p.obj)]
+        de_tokens, de_slots = gen.render_de(p)
+        (rel,) = [s for s in de_slots if s.category == "rel_pronoun"]
+        assert de_tokens[rel.index] == gen.DE_REL[gen.de_key(p.obj)]
+
+
+def test_generator_rejects_an_attractor_share_outside_0_to_1(tmp_path: Path) -> None:
+    result = run("make_agreement_corpus.py", "--out", tmp_path, "--attractors", "1.5")
+    assert result.returncode == 2 and "must be from 0 to 1: 1.5" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
 def test_german_indefinite_adjective_endings() -> None:
     forms = {n: gen.make_example(plan(noun=noun(n), adj=adj(gen.SUBJECT_ADJS, "little"),
                                       rel_kind="rad", rel_item=item(gen.RAD_VERBS, "sing"),
