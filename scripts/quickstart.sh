@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 run=runs/quickstart
 
-python scripts/make_agreement_corpus.py --out data/agreement
+# half the sentences put the relative clause on the object, after a subject of another
+# gender (an attractor): "Starý muž sleduje dívku, která ráda čte."
+python scripts/make_agreement_corpus.py --out data/agreement --attractors 0.5
 if [ -f "$run/last.pt" ]; then
   seq2seq train configs/quickstart.yaml --resume   # continues, or stops at once when done
 else
@@ -17,7 +19,8 @@ echo "== A few translations (beam 5) =="
 printf '%s\n' \
   "A girl who likes to read is sitting on a bench." \
   "The old man who was standing in front of the red car was happy." \
-  "The little dog that likes to swim is sleeping in the garden." |
+  "The little dog that likes to swim is sleeping in the garden." \
+  "The old man is watching a girl who likes to read." |
   seq2seq translate -c "$run/best.pt" --method beam | tee "$run/examples.cs"
 
 echo "== Test set (data/agreement/test) =="
