@@ -7,7 +7,7 @@
 #   bash scripts/run_multi30k.sh en_de --from ../shared/data/multi30k  # copy a local copy
 #   bash scripts/run_multi30k.sh en_de --distill [--from DIR]          # and distil (below)
 #   bash scripts/run_multi30k.sh en_fr --distill --student-epochs 20   # a longer student
-#   bash scripts/run_multi30k.sh en_fr --distill --rounds 2 --teacher-epochs 24 --student-epochs 11
+#   bash scripts/run_multi30k.sh en_fr --distill --rounds 2 --teacher-epochs 20 --student-epochs 10
 #
 # val is used for model selection only (best.pt by dev BLEU, then best.pt or the average of
 # the kept checkpoints by val beam BLEU); test is decoded once.
