@@ -527,22 +527,25 @@ def _en_article(definite: bool, next_word: str) -> str:
     return "an" if next_word[0] in "aeiou" else "a"
 
 
+def described(plan: Plan) -> Plan | ObjectNP:
+    """Whom the relative clause is about: the object if there is one, else the subject."""
+    return plan.obj or plan
+
+
 def render_en(plan: Plan) -> str:
     """Render the English source sentence."""
-    head = _en_np(plan.noun, plan.plural, plan.adj, plan.definite)
-    described = plan.obj or plan  # whom the relative clause is about
-    who = "that" if described.noun.animal else "who"
-    rel = _en_predicate(plan.rel_kind, plan.rel_item, plan.rel_place, described.plural,
-                        rel_tense(plan))
+    words = _en_np(plan.noun, plan.plural, plan.adj, plan.definite)
     if plan.obj:
-        obj = plan.obj
-        be = "are" if plan.plural else "is"
-        head = [*head, be, *plan.main_item.en_ing.split(),
-                *_en_np(obj.noun, obj.plural, None, obj.definite)]
-        return render([*head, who, *rel, "."])
-    main = _en_predicate(plan.main_kind, plan.main_item, plan.main_place, plan.plural,
-                         plan.tense)
-    return render([*head, who, *rel, *main, "."])
+        words += ["are" if plan.plural else "is", *plan.main_item.en_ing.split(),
+                  *_en_np(plan.obj.noun, plan.obj.plural, None, plan.obj.definite)]
+    about = described(plan)
+    words += ["that" if about.noun.animal else "who",
+              *_en_predicate(plan.rel_kind, plan.rel_item, plan.rel_place, about.plural,
+                             rel_tense(plan))]
+    if not plan.obj:
+        words += _en_predicate(plan.main_kind, plan.main_item, plan.main_place, plan.plural,
+                               plan.tense)
+    return render([*words, "."])
 
 
 def _en_np(noun: Noun, plural: bool, adj: Adj | None, definite: bool) -> list[str]:
@@ -658,21 +661,17 @@ def render_cs(plan: Plan) -> tuple[list[str], list[Slot]]:
         b.agree("adjective", lambda g: cs_adj(plan.adj.cs_stem, plan.adj.cs_m_pl, g), gn)
     b.add(plan.noun.cs_pl if plan.plural else plan.noun.cs_sg)
     if plan.obj:
-        obj, obj_gn = plan.obj, cs_gn(plan.obj)
         b.add(plan.main_item.cs_pl if plan.plural else plan.main_item.cs_sg,
-              CS_ACC[obj.noun.en_sg][obj.plural], ",")
-        b.agree("rel_pronoun", CS_REL.get, obj_gn)
-        _cs_clause(b, plan.rel_kind, plan.rel_item, plan.rel_place, obj_gn,
-                   rel_tense(plan), obj.plural)
-        b.add(".")
-        return b.tokens, b.slots
+              CS_ACC[plan.obj.noun.en_sg][plan.obj.plural])
+    about = described(plan)
     b.add(",")
-    b.agree("rel_pronoun", CS_REL.get, gn)
-    _cs_clause(b, plan.rel_kind, plan.rel_item, plan.rel_place, gn, rel_tense(plan),
-               plan.plural)
-    b.add(",")
-    _cs_clause(b, plan.main_kind, plan.main_item, plan.main_place, gn, plan.tense,
-               plan.plural)
+    b.agree("rel_pronoun", CS_REL.get, cs_gn(about))
+    _cs_clause(b, plan.rel_kind, plan.rel_item, plan.rel_place, cs_gn(about),
+               rel_tense(plan), about.plural)
+    if not plan.obj:
+        b.add(",")
+        _cs_clause(b, plan.main_kind, plan.main_item, plan.main_place, gn, plan.tense,
+                   plan.plural)
     b.add(".")
     return b.tokens, b.slots
 
@@ -716,7 +715,7 @@ def _de_main(kind: str, item, np: PlaceNP | None, tense: str, plural: bool) -> l
 
 
 def _de_relative(plan: Plan) -> list[str]:
-    item, plural = plan.rel_item, (plan.obj or plan).plural
+    item, plural = plan.rel_item, described(plan).plural
     if plan.rel_kind == "rad":
         return ["gerne", item.de_pl if plural else item.de_sg]
     if plan.rel_kind == "event":
@@ -744,21 +743,20 @@ def render_de(plan: Plan) -> tuple[list[str], list[Slot]]:
         b.add(correct)
     b.add(plan.noun.de_pl if plan.plural else plan.noun.de_sg)
     if plan.obj:
-        obj, obj_key = plan.obj, de_key(plan.obj)
+        obj = plan.obj
         obj_noun = obj.noun.de_pl if obj.plural else DE_WEAK_ACC.get(obj.noun.de_sg,
                                                                       obj.noun.de_sg)
         b.add(plan.main_item.de_pl if plan.plural else plan.main_item.de_sg,
-              DE_ACC_ART[obj.definite][obj_key], obj_noun, ",")
-        b.slots.append(Slot(len(b.tokens), "rel_pronoun",
-                            _de_wrong(DE_REL[obj_key], ("der", "die", "das"))))
-        b.add(DE_REL[obj_key], *_de_relative(plan), ".")
-        return b.tokens, b.slots
+              DE_ACC_ART[obj.definite][de_key(obj)], obj_noun)
+    rel_key = de_key(described(plan))
     b.add(",")
     b.slots.append(Slot(len(b.tokens), "rel_pronoun",
-                        _de_wrong(DE_REL[key], ("der", "die", "das"))))
-    b.add(DE_REL[key], *_de_relative(plan), ",")
-    b.add(*_de_main(plan.main_kind, plan.main_item, plan.main_place, plan.tense,
-                    plan.plural), ".")
+                        _de_wrong(DE_REL[rel_key], ("der", "die", "das"))))
+    b.add(DE_REL[rel_key], *_de_relative(plan))
+    if not plan.obj:
+        b.add(",", *_de_main(plan.main_kind, plan.main_item, plan.main_place, plan.tense,
+                             plan.plural))
+    b.add(".")
     return b.tokens, b.slots
 
 
