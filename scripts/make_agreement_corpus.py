@@ -664,10 +664,11 @@ def render_cs(plan: Plan) -> tuple[list[str], list[Slot]]:
         b.add(plan.main_item.cs_pl if plan.plural else plan.main_item.cs_sg,
               CS_ACC[plan.obj.noun.en_sg][plan.obj.plural])
     about = described(plan)
+    about_gn = cs_gn(about)
     b.add(",")
-    b.agree("rel_pronoun", CS_REL.get, cs_gn(about))
-    _cs_clause(b, plan.rel_kind, plan.rel_item, plan.rel_place, cs_gn(about),
-               rel_tense(plan), about.plural)
+    b.agree("rel_pronoun", CS_REL.get, about_gn)
+    _cs_clause(b, plan.rel_kind, plan.rel_item, plan.rel_place, about_gn, rel_tense(plan),
+               about.plural)
     if not plan.obj:
         b.add(",")
         _cs_clause(b, plan.main_kind, plan.main_item, plan.main_place, gn, plan.tense,
