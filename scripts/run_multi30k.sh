@@ -8,6 +8,7 @@
 #   bash scripts/run_multi30k.sh en_de --distill [--from DIR]          # and distil (below)
 #   bash scripts/run_multi30k.sh en_fr --distill --student-epochs 20   # a longer student
 #   bash scripts/run_multi30k.sh en_fr --distill --rounds 2 --teacher-epochs 20 --student-epochs 10
+#   bash scripts/run_multi30k.sh en_fr --distill --teachers 2 --teacher-epochs 16 --student-epochs 16
 #
 # val is used for model selection only (best.pt by dev BLEU, then best.pt or the average of
 # the kept checkpoints by val beam BLEU); test is decoded once.
@@ -18,15 +19,19 @@
 # --student-epochs N), in runs/multi30k_SRC_TGT_distilled; that student is the model tested.
 # --rounds N distils N times, each student teaching the next (runs/..._distilled2, ...);
 # --teacher-epochs N trains the first model for N epochs instead of the config's.
+# --teachers N trains N first models side by side (seeds 1..N, the cores shared out; seed
+# k > 1 in runs/multi30k_SRC_TGT_seedk, each logging to its run directory + .log), each
+# chosen on val, and the student learns from their ensemble's translations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: run_multi30k.sh SRC_TGT [--teacher-epochs N] [--distill [--student-epochs N] [--rounds N]] [--from DIR]"
+usage="usage: run_multi30k.sh SRC_TGT [--teacher-epochs N] [--distill [--teachers N] [--student-epochs N] [--rounds N]] [--from DIR]"
 pair=${1:?$usage}
 shift
 distill=false
 student_epochs=
 teacher_epochs=
 rounds=
+teachers=
 fetch=(--out data/multi30k)
 fail() { echo "run_multi30k.sh: $1; $usage" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -38,16 +43,18 @@ while [ $# -gt 0 ]; do
       teacher_epochs=$2; shift 2 ;;
     --rounds) [ -n "${2:-}" ] || fail "--rounds needs a number"
       rounds=$2; shift 2 ;;
+    --teachers) [ -n "${2:-}" ] || fail "--teachers needs a number"
+      teachers=$2; shift 2 ;;
     --from) [ -n "${2:-}" ] || fail "--from needs a directory"
       fetch+=(--from "$2"); shift 2 ;;
     *) fail "unknown argument $1" ;;
   esac
 done
-for flag in student-epochs rounds; do
+for flag in student-epochs rounds teachers; do
   var=${flag/-/_}
   [ -z "${!var}" ] || $distill || fail "--$flag needs --distill"
 done
-for flag in student-epochs teacher-epochs rounds; do
+for flag in student-epochs teacher-epochs rounds teachers; do
   var=${flag/-/_}
   [[ -z ${!var} || ${!var} =~ ^[1-9][0-9]*$ ]] ||
     fail "--$flag needs a positive whole number, got '${!var}'"
@@ -70,7 +77,7 @@ val_bleu() {
 
 # Train (or resume) into run $1 with the config and overrides "${@:2}", then choose on val:
 # best.pt, or the average of the kept best checkpoints (best-step*.pt), whichever scores
-# the higher beam BLEU. Sets $chosen.
+# the higher beam BLEU. Sets $chosen and writes it to $1/chosen.
 train_and_choose() {
   local out=$1 resume=() start=$SECONDS
   shift
@@ -89,11 +96,35 @@ train_and_choose() {
       chosen=$out/averaged.pt
     fi
   fi
+  echo "$chosen" > "$out/chosen"
 }
 
 [ -n "$teacher_epochs" ] || teacher_epochs=$(python -c \
   "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['train']['max_epochs'])" "$config")
-train_and_choose "$run" --set "data.train=$data/train" --set "train.max_epochs=$teacher_epochs"
+# The teacher(s): with --teachers N, N runs side by side, and $chosen lists them all.
+teachers=${teachers:-1}
+threads=$(($(nproc) / teachers))
+teacher_args=(--set "data.train=$data/train" --set "train.max_epochs=$teacher_epochs")
+if [ "$teachers" = 1 ]; then
+  train_and_choose "$run" "${teacher_args[@]}"
+else
+  pids=() outs=()
+  for seed in $(seq "$teachers"); do
+    out=$run
+    [ "$seed" = 1 ] || out=${run}_seed$seed
+    outs+=("$out")
+    echo "training teacher $seed of $teachers in $out (log: $out.log)"
+    mkdir -p "$(dirname "$out")"
+    train_and_choose "$out" "${teacher_args[@]}" --set "train.seed=$seed" \
+      --set "train.threads=$((threads > 0 ? threads : 1))" > "$out.log" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || { echo "run_multi30k.sh: a teacher failed; see $run*.log" >&2; exit 1; }
+  done
+  chosen=$(for out in "${outs[@]}"; do cat "$out/chosen"; done | paste -sd,)
+  echo "teachers: $chosen"
+fi
 
 if $distill; then
   [ -n "$student_epochs" ] || student_epochs=$(((teacher_epochs + 1) / 2))

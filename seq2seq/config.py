@@ -54,7 +54,8 @@ class DataConfig:
     encode_workers: int = _positive(1)
     # sequence-level distillation: a checkpoint whose beam translations of the training
     # sources join the training pairs (each source then comes with its reference and with
-    # the translation); made once into train.out_dir/distilled/ (see distill.py)
+    # the translation); made once into train.out_dir/distilled/ (see distill.py). Several
+    # checkpoints separated by commas teach as an ensemble (one vocabulary)
     distill_from: str | None = None
 
 

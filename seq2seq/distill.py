@@ -1,5 +1,7 @@
 """Sequence-level knowledge distillation (Kim & Rush, 2016) as data: a trained model's
 beam translations of the training sources join the training corpus (`data.distill_from`).
+The teacher may be an ensemble: several checkpoints with one vocabulary, separated by
+commas, whose next-piece probabilities are averaged while searching (`Ensemble`).
 
 The distilled corpus is the training corpus twice over, (source, reference) pairs and then
 (source, translation) pairs, written once into `train.out_dir/distilled/` and reused by
@@ -22,9 +24,9 @@ from seq2seq.translate import Translator
 def make_distilled_corpus(config: Config, src_path: Path, tgt_path: Path,
                           log: Callable[[str], None] = print) -> tuple[Path, Path]:
     """Translate the training sources (`src_path`, references in `tgt_path`) with the
-    `data.distill_from` model (beam search, its own decode settings) and write the
-    distilled corpus, unless it is already there. `ConfigError` if the one there was made
-    from another model or corpus."""
+    `data.distill_from` model or ensemble (beam search, the first model's decode settings)
+    and write the distilled corpus, unless it is already there. `ConfigError` if the one
+    there was made from another model or corpus."""
     data = config.data
     directory = Path(config.train.out_dir) / "distilled"
     paths = directory / f"train.{data.src_lang}.gz", directory / f"train.{data.tgt_lang}.gz"
@@ -35,8 +37,10 @@ def make_distilled_corpus(config: Config, src_path: Path, tgt_path: Path,
         return paths
     pairs = list(read_parallel(src_path, tgt_path))
     sources, references = [s for s, _ in pairs], [t for _, t in pairs]
-    teacher = Translator.from_checkpoint(data.distill_from, method="beam", bf16=config.train.bf16)
-    log(f"distilling: {data.distill_from} translates {len(sources):,} lines of {src_path}")
+    checkpoints = data.distill_from.split(",")
+    teacher = Translator.from_checkpoint(checkpoints, method="beam", bf16=config.train.bf16)
+    who = " + ".join(checkpoints) + (" (ensemble)" if len(checkpoints) > 1 else "")
+    log(f"distilling: {who} translates {len(sources):,} lines of {src_path}")
     translations = teacher.translate(sources)
     directory.mkdir(parents=True, exist_ok=True)
     for path, lines in zip(paths, (sources + sources, references + translations)):

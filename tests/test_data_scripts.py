@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import json
+import os
 import random
 import subprocess
 import sys
@@ -12,6 +14,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from seq2seq.checkpoint import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
@@ -457,6 +461,8 @@ def test_fetch_from_shared_multi30k(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["en_fr", "--rounds", "2"], "--rounds needs --distill"),
     (["en_fr", "--student-epochs", "3"], "--student-epochs needs --distill"),
+    (["en_fr", "--teachers", "2"], "--teachers needs --distill"),
+    (["en_fr", "--distill", "--teachers", "two"], "--teachers needs a positive whole number"),
     (["en_fr", "--distill", "--rounds", "0"], "--rounds needs a positive whole number, got '0'"),
     (["en_fr", "--teacher-epochs", "x"], "--teacher-epochs needs a positive whole number"),
     (["en_fr", "--distill", "--student-epochs"], "--student-epochs needs a number"),
@@ -470,3 +476,48 @@ def test_run_multi30k_rejects_bad_arguments_before_any_work(args: list[str], mes
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(f"run_multi30k.sh: {message}")
     assert result.stderr.count("\n") == 1
+
+
+def test_run_multi30k_distils_from_teachers_trained_side_by_side(tmp_path: Path) -> None:
+    """The whole pipeline on a made-up Multi30k and a tiny config: two teachers (seeds 1
+    and 2), each chosen on val, then a student taught by their ensemble, then test."""
+    project, raw = tmp_path / "project", tmp_path / "raw"
+    (project / "scripts").mkdir(parents=True)
+    for script in ("run_multi30k.sh", "fetch_multi30k.py"):
+        (project / "scripts" / script).write_bytes((SCRIPTS / script).read_bytes())
+    (project / "configs").mkdir()
+    (project / "configs" / "multi30k_en_fr.yaml").write_text(TINY_EN_FR, encoding="utf-8")
+    words = ["red", "cat", "sun", "old", "tree", "dog", "big", "river"]
+    rng = random.Random(5)
+    for split, n in fetch.EXPECTED_LINES.items():
+        lines = [" ".join(rng.choices(words, k=rng.randint(1, 3))) for _ in range(n)]
+        raw.mkdir(exist_ok=True)
+        for lang in ("en", "de", "fr", "cs"):
+            flipped = lang != "en"  # the target reverses the words
+            write_gz(raw / f"{split}.{lang}.gz",
+                     [" ".join(line.split()[::-1]) if flipped else line for line in lines])
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    result = subprocess.run(["bash", "scripts/run_multi30k.sh", "en_fr", "--distill",
+                             "--teachers", "2", "--teacher-epochs", "2", "--from", str(raw)],
+                            cwd=project, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    runs = project / "runs"
+    teachers = [(runs / run / "chosen").read_text().strip()
+                for run in ("multi30k_en_fr", "multi30k_en_fr_seed2")]
+    assert f"teachers: {','.join(teachers)}" in result.stdout
+    for seed, teacher in enumerate(teachers, start=1):
+        assert load_checkpoint(project / teacher)["config"]["train"]["seed"] == seed
+        assert "val BLEU (beam)" in (runs / f"{Path(teacher).parent.name}.log").read_text()
+    record = json.loads((runs / "multi30k_en_fr_distilled/distilled/distilled.json").read_text())
+    assert record["distill_from"] == ",".join(teachers)
+    assert "BLEU" in (runs / "multi30k_en_fr_distilled/test_2016_flickr.scores").read_text()
+
+
+TINY_EN_FR = """\
+data: {src_lang: en, tgt_lang: fr, train: x, dev: x, max_len: 20}
+tokenizer: {type: bpe, vocab_size: 40}
+model: {emb_dim: 16, enc_hidden: 16, dec_hidden: 32, attention_dim: 16, dropout: 0.0}
+train: {batch_tokens: 4000, lr: 0.01, max_steps: 8, max_epochs: 2, eval_every: 4,
+        keep_best: 2, early_stopping_patience: 0}
+decode: {method: beam, beam_size: 2, batch_size: 256, max_len_extra: 2}
+"""

@@ -33,6 +33,24 @@ def test_distilled_corpus_is_references_then_teacher_beam_translations(corpus, t
     assert not any(m.startswith("distilling") for m in again)
 
 
+def test_an_ensemble_of_checkpoints_teaches_with_averaged_probabilities(corpus, trained,
+                                                                      tmp_path):
+    checkpoints = [str(trained), str(trained.parent / "best-step150.pt")]
+    config = make_config(corpus, tmp_path / "student", data={"distill_from": ",".join(checkpoints)})
+    messages: list[str] = []
+    prepare(config, log=messages.append)
+
+    sources = list(read_lines(f"{corpus['train']}.src"))
+    references = list(read_lines(f"{corpus['train']}.tgt"))
+    ensemble = Translator.from_checkpoint(checkpoints, method="beam").translate(sources)
+    single = Translator.from_checkpoint(trained, method="beam").translate(sources)
+    assert ensemble != single  # the second member changes the search
+    distilled = tmp_path / "student" / "distilled" / "train.tgt.gz"
+    assert list(read_lines(distilled)) == references + ensemble
+    assert f"distilling: {' + '.join(checkpoints)} (ensemble) translates 2,000 lines" in " ".join(
+        messages)
+
+
 def test_a_distilled_corpus_from_another_model_is_refused(corpus, trained, tmp_path):
     out = tmp_path / "student"
     prepare(make_config(corpus, out, data={"distill_from": str(trained)}), log=lambda m: None)
