@@ -103,12 +103,12 @@ train_and_choose() {
   "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['train']['max_epochs'])" "$config")
 # The teacher(s): with --teachers N, N runs side by side, and $chosen lists them all.
 teachers=${teachers:-1}
-threads=$(($(nproc) / teachers))
 teacher_args=(--set "data.train=$data/train" --set "train.max_epochs=$teacher_epochs")
 if [ "$teachers" = 1 ]; then
   train_and_choose "$run" "${teacher_args[@]}"
 else
-  pids=() outs=()
+  pids=() outs=() threads=$(($(nproc) / teachers))
+  ((threads > 0)) || threads=1
   for seed in $(seq "$teachers"); do
     out=$run
     [ "$seed" = 1 ] || out=${run}_seed$seed
@@ -116,7 +116,7 @@ else
     echo "training teacher $seed of $teachers in $out (log: $out.log)"
     mkdir -p "$(dirname "$out")"
     train_and_choose "$out" "${teacher_args[@]}" --set "train.seed=$seed" \
-      --set "train.threads=$((threads > 0 ? threads : 1))" > "$out.log" 2>&1 &
+      --set "train.threads=$threads" > "$out.log" 2>&1 &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do
