@@ -487,15 +487,8 @@ def test_run_multi30k_distils_from_teachers_trained_side_by_side(tmp_path: Path)
         (project / "scripts" / script).write_bytes((SCRIPTS / script).read_bytes())
     (project / "configs").mkdir()
     (project / "configs" / "multi30k_en_fr.yaml").write_text(TINY_EN_FR, encoding="utf-8")
-    words = ["red", "cat", "sun", "old", "tree", "dog", "big", "river"]
-    rng = random.Random(5)
     for split, n in fetch.EXPECTED_LINES.items():
-        lines = [" ".join(rng.choices(words, k=rng.randint(1, 3))) for _ in range(n)]
-        raw.mkdir(exist_ok=True)
-        for lang in ("en", "de", "fr", "cs"):
-            flipped = lang != "en"  # the target reverses the words
-            write_gz(raw / f"{split}.{lang}.gz",
-                     [" ".join(line.split()[::-1]) if flipped else line for line in lines])
+        fake_split(raw, split, n)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     result = subprocess.run(["bash", "scripts/run_multi30k.sh", "en_fr", "--distill",
                              "--teachers", "2", "--teacher-epochs", "2", "--from", str(raw)],
