@@ -129,6 +129,10 @@ class TrainConfig:
     # rdrop * the mean of KL(p1||p2) and KL(p2||p1), summed over target tokens, joins the
     # mean of the two passes' cross-entropies; 0 = off (one pass per step)
     rdrop: float = _non_negative(0.0)
+    # exponential moving average of the weights, updated after every step with this decay
+    # (e.g. 0.999: about the last 1,000 steps); dev evaluation, best-step*.pt and best.pt
+    # use the average, last.pt keeps both. 0 = off
+    ema_decay: float = _unit_interval(0.0)
     max_steps: int = _positive(100_000)
     max_epochs: int = _positive(100)
     eval_every: int = _positive(1000)

@@ -5,11 +5,13 @@
   best-stepN.pt        the best `keep_best` models by the dev metric (weights + config)
   best.pt              the best of those
   metrics.jsonl        one JSON object per log/eval event
-Every checkpoint alone can translate.
+Every checkpoint alone can translate. With `train.ema_decay` the weights evaluated and
+saved are the exponential moving average of the trained ones; last.pt keeps both.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -30,6 +32,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from seq2seq import distributed as dist
+from seq2seq.average import ema_decay, update_moving_average
 from seq2seq.batching import Batch, collate, epoch_batches
 from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 from seq2seq.config import Config, config_from_dict, describe_differences
@@ -129,7 +132,8 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
         log(f"weights from {config.train.init_from}")
     log(f"model: {model.num_parameters():,} parameters; {len(data.train):,} training pairs")
     encoded = EncodedSuite.from_rows(suite, data.src_tok, data.tgt_tok) if suite else None
-    trainer = _Trainer(config, data, model, dist.wrap(model), optimizer, state, log, encoded)
+    trainer = _Trainer(config, data, model, dist.wrap(model), optimizer, state, log, encoded,
+                       _moving_average(config, model, last))
     with _flush_denormals():
         trainer.run()
     return trainer.state
@@ -171,7 +175,8 @@ def _check_disk_space(out: Path, config: Config) -> None:
     vocab = config.tokenizer.vocab_size  # an upper bound of the trained vocabulary
     with torch.device("meta"):  # counts parameters without allocating them
         params = Seq2Seq(config.model, vocab, vocab).num_parameters()
-    full_checkpoint = params * 4 * 3  # weights + two Adam moments
+    copies = 4 if config.train.ema_decay else 3  # weights (+ their average) + Adam moments
+    full_checkpoint = params * 4 * copies
     needed = full_checkpoint * 2 + params * 4 * (config.train.keep_best + 2)
     free = shutil.disk_usage(out).free
     if free < needed:
@@ -224,7 +229,7 @@ def _restore(path: Path, payload: dict[str, Any], model: Seq2Seq,
              optimizer: torch.optim.Optimizer) -> TrainState:
     """Weights, optimiser, progress and RNG from `payload` (read from `path`)."""
     try:
-        model.load_state_dict(payload["model"])
+        model.load_state_dict(payload.get("train_weights", payload["model"]))
         optimizer.load_state_dict(payload["optimizer"])
         state = TrainState(**payload["train_state"])
         if state.world_size == dist.world_size():
@@ -255,6 +260,18 @@ def _initialise(config: Config, data: PreparedData, model: Seq2Seq) -> None:
     model.load_state_dict(payload["model"])
 
 
+def _moving_average(config: Config, model: Seq2Seq, last: dict[str, Any] | None,
+                    ) -> Seq2Seq | None:
+    """The moving average of `model`'s weights for `train.ema_decay` (None if 0): a copy
+    of the model as it starts, or on resume the average saved in last.pt."""
+    if not config.train.ema_decay:
+        return None
+    average = copy.deepcopy(model)
+    if last is not None:
+        average.load_state_dict(last["model"])
+    return average
+
+
 def _rng_state() -> dict[str, Any]:
     """This process's random state: CPU torch, Python, and its current GPU's if used."""
     rng = {"torch": torch.get_rng_state(), "python": random.getstate()}
@@ -275,9 +292,12 @@ class _Trainer:
 
     def __init__(self, config: Config, data: PreparedData, model: Seq2Seq,
                  ddp_model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                 state: TrainState, log: Any, suite: EncodedSuite | None = None) -> None:
+                 state: TrainState, log: Any, suite: EncodedSuite | None = None,
+                 average: Seq2Seq | None = None) -> None:
         self.config, self.cfg, self.data = config, config.train, data
         self.model, self.ddp_model, self.optimizer = model, ddp_model, optimizer
+        self.average = average  # the moving average of `model`'s weights, if `ema_decay`
+        self.kept_model = model if average is None else average  # evaluated on dev, saved
         self.state, self.log = state, log
         self.out = Path(self.cfg.out_dir)
         self.rank_zero = dist.is_rank_zero()
@@ -367,10 +387,14 @@ class _Trainer:
         if self.suite is not None:  # rows drawn per (seed, step, rank): resume stays exact
             seed = (cfg.seed, self.state.step, dist.rank())
             pairs = self.suite.sample(cfg.contrastive_rows, seed).to(self.device)
-        return train_step(self.ddp_model, self.optimizer, batch, lr=self._lr(),
-                          label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
-                          params=self.model.parameters(), bf16=cfg.bf16, rdrop=cfg.rdrop,
-                          contrastive=pairs, contrastive_weight=cfg.contrastive_weight)
+        result = train_step(self.ddp_model, self.optimizer, batch, lr=self._lr(),
+                            label_smoothing=cfg.label_smoothing, clip_norm=cfg.clip_norm,
+                            params=self.model.parameters(), bf16=cfg.bf16, rdrop=cfg.rdrop,
+                            contrastive=pairs, contrastive_weight=cfg.contrastive_weight)
+        if self.average is not None:
+            decay = ema_decay(cfg.ema_decay, self.state.step)
+            update_moving_average(self.average, self.model, decay)
+        return result
 
     def _after_step(self, result: StepResult, bar: tqdm) -> None:
         w, step = self.window, self.state.step
@@ -425,9 +449,9 @@ class _Trainer:
 
     @torch.no_grad()
     def _validate(self) -> dict[str, float]:
-        loss = dev_loss(self.model, self.data.dev, self.cfg.batch_tokens)
+        loss = dev_loss(self.kept_model, self.data.dev, self.cfg.batch_tokens)
         decode = dataclasses.replace(self.config.decode, method=self.cfg.dev_decode, nbest=1)
-        translator = Translator(self.model, self.data.src_tok, self.data.tgt_tok, decode)
+        translator = Translator(self.kept_model, self.data.src_tok, self.data.tgt_tok, decode)
         hypotheses = translator.translate(self.data.dev_sources)
         return {"loss": loss, "ppl": math.exp(min(loss, 50.0)),
                 "bleu": bleu(hypotheses, self.data.dev_references)}
@@ -437,10 +461,12 @@ class _Trainer:
             "config": self.config.to_dict(),
             "tokenizers": {"src": self.data.src_tok.model_bytes,
                            "tgt": self.data.tgt_tok.model_bytes},
-            "model": self.model.state_dict(),
+            "model": self.kept_model.state_dict(),
             "step": self.state.step,
         }
         if with_train_state:
+            if self.average is not None:
+                payload["train_weights"] = self.model.state_dict()
             payload["optimizer"] = self.optimizer.state_dict()
             payload["train_state"] = dataclasses.asdict(self.state)
             payload["rng"] = _rng_state()

@@ -20,13 +20,17 @@ def _losses(out_dir) -> dict[int, float]:
     return {e["step"]: e["train_loss"] for e in map(json.loads, lines) if e["kind"] == "train"}
 
 
-@pytest.mark.parametrize(("sampling", "contrastive"), [(0.0, False), (0.2, False), (0.0, True)],
-                         ids=["fixed-subwords", "sampled-subwords", "contrastive-loss"])
-def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path, sampling, contrastive):
+@pytest.mark.parametrize(("sampling", "extra"), [(0.0, None), (0.2, None), (0.0, "contrastive"),
+                                               (0.0, "ema")],
+                         ids=["fixed-subwords", "sampled-subwords", "contrastive-loss",
+                              "moving-average"])
+def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path, sampling, extra):
     settings = {"model": {"dropout": 0.3}, "tokenizer": {"sampling": sampling}}
     steps = {"eval_every": 20, "batch_tokens": 1500}
-    if contrastive:
+    if extra == "contrastive":
         steps["contrastive"] = str(write_swap_suite(tmp_path / "suite.tsv", 50, seed=5))
+    if extra == "ema":
+        steps["ema_decay"] = 0.9
     whole = make_config(corpus, tmp_path / "whole", train={**steps, "max_steps": 60}, **settings)
     train(whole, **QUIET)
     first = make_config(corpus, tmp_path / "parts", train={**steps, "max_steps": 20}, **settings)
@@ -36,9 +40,11 @@ def test_resume_after_stop_matches_uninterrupted_run(corpus, tmp_path, sampling,
     assert state.step == 60
     assert state.epoch >= 1  # the run crossed an epoch boundary after resuming
     assert _losses(tmp_path / "parts") == _losses(tmp_path / "whole")
-    a = load_checkpoint(tmp_path / "whole" / "last.pt")["model"]
-    b = load_checkpoint(tmp_path / "parts" / "last.pt")["model"]
-    assert all(torch.equal(a[name], b[name]) for name in a)
+    a = load_checkpoint(tmp_path / "whole" / "last.pt")
+    b = load_checkpoint(tmp_path / "parts" / "last.pt")
+    weights = ("model", "train_weights") if extra == "ema" else ("model",)
+    for key in weights:
+        assert all(torch.equal(a[key][name], b[key][name]) for name in a[key])
 
 
 def test_subword_sampling_trains_on_other_segmentations(corpus, tmp_path):
