@@ -297,7 +297,6 @@ class _Trainer:
         self.config, self.cfg, self.data = config, config.train, data
         self.model, self.ddp_model, self.optimizer = model, ddp_model, optimizer
         self.average = average  # the moving average of `model`'s weights, if `ema_decay`
-        self.kept_model = model if average is None else average  # evaluated on dev, saved
         self.state, self.log = state, log
         self.out = Path(self.cfg.out_dir)
         self.rank_zero = dist.is_rank_zero()
@@ -337,6 +336,11 @@ class _Trainer:
         finally:
             bar.close()
             self.stop.restore()
+
+    @property
+    def kept_model(self) -> Seq2Seq:
+        """The weights dev evaluation scores and checkpoints hold: the average, if any."""
+        return self.model if self.average is None else self.average
 
     def _should_stop(self) -> bool:
         s, cfg = self.state, self.cfg
