@@ -89,6 +89,9 @@ class ModelConfig:
     context_rnn: bool = False  # a second decoder RNN over [RNN output; context], after attention
     dropout: float = _unit_interval(0.3)
     word_dropout: float = _unit_interval(0.0)  # training: input tokens -> UNK with this prob.
+    # which inputs word dropout hides: "source" alone leaves the decoder the whole target
+    # history, so it must learn to take e.g. a noun's gender from there
+    word_dropout_side: Literal["both", "source", "target"] = "both"
     tie_output: bool = True  # target embedding matrix == output projection
     share_embeddings: bool = False  # source and target embeddings (needs a joint vocabulary)
 

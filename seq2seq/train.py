@@ -245,12 +245,13 @@ def _restore(path: Path, payload: dict[str, Any], model: Seq2Seq,
 
 def _initialise(config: Config, data: PreparedData, model: Seq2Seq) -> None:
     """Fine-tuning: the weights of `train.init_from`, which must be the same model (its
-    dropout rates may differ) with the same tokenizers as this run."""
+    dropout settings may differ) with the same tokenizers as this run."""
     path, model_config = config.train.init_from, config.model
     payload = load_checkpoint(path)
     stored = _stored_config(path, payload).model
     if dataclasses.replace(stored, dropout=model_config.dropout,
-                           word_dropout=model_config.word_dropout) != model_config:
+                           word_dropout=model_config.word_dropout,
+                           word_dropout_side=model_config.word_dropout_side) != model_config:
         raise TrainError(f"{path}: train.init_from holds another model than this config's "
                          "'model' section")
     if (payload["tokenizers"]["src"], payload["tokenizers"]["tgt"]) != (

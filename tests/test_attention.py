@@ -98,3 +98,20 @@ def test_word_dropout_hides_tokens_in_training_only():
         assert torch.equal(model.train()(src_a, lengths, tgt_in), model(src_b, lengths, tgt_in))
         assert not torch.allclose(model.eval()(src_a, lengths, tgt_in),
                                   model(src_b, lengths, tgt_in))
+
+
+@pytest.mark.parametrize("side", ["source", "target"])
+def test_word_dropout_hides_only_its_side(side):
+    torch.manual_seed(0)
+    config = ModelConfig(emb_dim=16, enc_hidden=8, dec_hidden=16, dropout=0.0, word_dropout=1.0,
+                         word_dropout_side=side)
+    model = Seq2Seq(config, 30, 30).train()
+    src_a, src_b = torch.tensor([[5, 6, 7]]), torch.tensor([[8, 9, 10]])
+    tgt_a, tgt_b = torch.tensor([[BOS, 11, 12]]), torch.tensor([[BOS, 13, 14]])
+    lengths = torch.tensor([3])
+    with torch.no_grad():
+        base = model(src_a, lengths, tgt_a)
+        same_for_other_source = torch.equal(base, model(src_b, lengths, tgt_a))
+        same_for_other_target = torch.equal(base, model(src_a, lengths, tgt_b))
+    assert same_for_other_source == (side == "source")
+    assert same_for_other_target == (side == "target")

@@ -68,10 +68,13 @@ class Seq2Seq(nn.Module):
         self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor,
     ) -> torch.Tensor:
         """Teacher forcing: logits (batch, tgt_len, vocab) for every target position.
-        In training mode `word_dropout` hides random source and target input tokens."""
-        if self.training and self.config.word_dropout > 0:
-            src = drop_words(src, self.config.word_dropout)
-            tgt_in = drop_words(tgt_in, self.config.word_dropout)
+        In training mode `word_dropout` hides random input tokens on `word_dropout_side`."""
+        p, side = self.config.word_dropout, self.config.word_dropout_side
+        if self.training and p > 0:
+            if side != "target":
+                src = drop_words(src, p)
+            if side != "source":
+                tgt_in = drop_words(tgt_in, p)
         memory, state = self.encode(src, src_len)
         return self.decode(tgt_in, state, memory)[0]
 
