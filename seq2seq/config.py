@@ -57,6 +57,9 @@ class DataConfig:
     # the translation); made once into train.out_dir/distilled/ (see distill.py). Several
     # checkpoints separated by commas teach as an ensemble (one vocabulary)
     distill_from: str | None = None
+    # how many of the teacher's beam translations per source join: the best, or the n best
+    # (each source then comes n + 1 times); at most the teacher's beam size
+    distill_nbest: int = _positive(1)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ The teacher may be an ensemble: several checkpoints with one vocabulary, separat
 commas, whose next-piece probabilities are averaged while searching (`Ensemble`).
 
 The distilled corpus is the training corpus twice over, (source, reference) pairs and then
-(source, translation) pairs, written once into `train.out_dir/distilled/` and reused by
-later runs in that directory (a resumed run trains on the same pairs).
+(source, translation) pairs, or n + 1 times with the teacher's n best translations
+(`data.distill_nbest`: first all the best ones, then all the second best, ...). It is
+written once into `train.out_dir/distilled/` and reused by later runs in that directory
+(a resumed run trains on the same pairs).
 """
 
 from __future__ import annotations
@@ -32,18 +34,26 @@ def make_distilled_corpus(config: Config, src_path: Path, tgt_path: Path,
     paths = directory / f"train.{data.src_lang}.gz", directory / f"train.{data.tgt_lang}.gz"
     record_path = directory / "distilled.json"
     record = {"distill_from": data.distill_from, "source": str(src_path), "target": str(tgt_path)}
+    if data.distill_nbest > 1:  # recorded only when set, so older corpora stay valid
+        record["nbest"] = data.distill_nbest
     if record_path.exists():
         _check_record(record_path, record)
         return paths
     pairs = list(read_parallel(src_path, tgt_path))
     sources, references = [s for s, _ in pairs], [t for _, t in pairs]
     checkpoints = data.distill_from.split(",")
-    teacher = Translator.from_checkpoint(checkpoints, method="beam", bf16=config.train.bf16)
+    nbest = data.distill_nbest
+    teacher = Translator.from_checkpoint(checkpoints, method="beam", bf16=config.train.bf16,
+                                         nbest=nbest)
     who = " + ".join(checkpoints) + (" (ensemble)" if len(checkpoints) > 1 else "")
-    log(f"distilling: {who} translates {len(sources):,} lines of {src_path}")
-    translations = teacher.translate(sources)
+    log(f"distilling: {who} translates {len(sources):,} lines of {src_path}"
+        + (f", {nbest} best each" if nbest > 1 else ""))
+    found = teacher.translate_full(sources)
+    # the k-th best of every source, or its last one if the search found fewer
+    translations = [found_for[min(k, len(found_for) - 1)].text
+                    for k in range(nbest) for found_for in found]
     directory.mkdir(parents=True, exist_ok=True)
-    for path, lines in zip(paths, (sources + sources, references + translations)):
+    for path, lines in zip(paths, (sources * (nbest + 1), references + translations)):
         write_bytes_atomic(path, gzip.compress("".join(f"{line}\n" for line in lines).encode()))
     write_bytes_atomic(record_path, json.dumps(record, indent=1).encode())  # last: complete
     return paths

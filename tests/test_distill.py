@@ -33,6 +33,24 @@ def test_distilled_corpus_is_references_then_teacher_beam_translations(corpus, t
     assert not any(m.startswith("distilling") for m in again)
 
 
+def test_distill_nbest_adds_each_rank_of_the_teachers_beam_in_turn(corpus, trained, tmp_path):
+    config = make_config(corpus, tmp_path / "student",
+                         data={"distill_from": str(trained), "distill_nbest": 2})
+    messages: list[str] = []
+    data = prepare(config, log=messages.append)
+
+    sources = list(read_lines(f"{corpus['train']}.src"))
+    references = list(read_lines(f"{corpus['train']}.tgt"))
+    found = Translator.from_checkpoint(trained, method="beam", nbest=2).translate_full(sources)
+    best, second = [f[0].text for f in found], [f[1].text for f in found]
+    assert sum(b != s for b, s in zip(best, second)) > len(sources) // 2
+    distilled = tmp_path / "student" / "distilled"
+    assert list(read_lines(distilled / "train.src.gz")) == sources * 3
+    assert list(read_lines(distilled / "train.tgt.gz")) == references + best + second
+    assert data.train.stats.read == 3 * len(sources)
+    assert any(m.endswith(", 2 best each") for m in messages)
+
+
 def test_an_ensemble_of_checkpoints_teaches_with_averaged_probabilities(corpus, trained,
                                                                       tmp_path):
     checkpoints = [str(trained), str(trained.parent / "best-step150.pt")]
