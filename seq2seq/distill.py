@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from seq2seq.atomic import write_bytes_atomic
@@ -43,8 +44,12 @@ def make_distilled_corpus(config: Config, src_path: Path, tgt_path: Path,
     sources, references = [s for s, _ in pairs], [t for _, t in pairs]
     checkpoints = data.distill_from.split(",")
     nbest = data.distill_nbest
-    teacher = Translator.from_checkpoint(checkpoints, method="beam", bf16=config.train.bf16,
-                                         nbest=nbest)
+    teacher = Translator.from_checkpoint(checkpoints, method="beam", bf16=config.train.bf16)
+    if nbest > teacher.decode.beam_size:
+        raise ConfigError(f"data.distill_nbest is {nbest}, more than the beam size of "
+                          f"{checkpoints[0]} ({teacher.decode.beam_size})")
+    teacher = Translator(teacher.model, teacher.src_tok, teacher.tgt_tok,
+                         replace(teacher.decode, nbest=nbest))
     who = " + ".join(checkpoints) + (" (ensemble)" if len(checkpoints) > 1 else "")
     log(f"distilling: {who} translates {len(sources):,} lines of {src_path}"
         + (f", {nbest} best each" if nbest > 1 else ""))

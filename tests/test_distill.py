@@ -51,6 +51,15 @@ def test_distill_nbest_adds_each_rank_of_the_teachers_beam_in_turn(corpus, train
     assert any(m.endswith(", 2 best each") for m in messages)
 
 
+def test_distill_nbest_beyond_the_teachers_beam_is_refused(corpus, trained, tmp_path):
+    out = tmp_path / "student"
+    config = make_config(corpus, out, data={"distill_from": str(trained), "distill_nbest": 6})
+    with pytest.raises(ConfigError, match=r"distill_nbest is 6, more than the beam size of "
+                                          rf".*{trained.name} \(5\)"):
+        prepare(config, log=lambda m: None)
+    assert not (out / "distilled").exists()
+
+
 def test_an_ensemble_of_checkpoints_teaches_with_averaged_probabilities(corpus, trained,
                                                                       tmp_path):
     checkpoints = [str(trained), str(trained.parent / "best-step150.pt")]
