@@ -308,6 +308,9 @@ def _check_consistency(config: Config, source: str) -> None:
     if decode.method == "beam" and decode.nbest > decode.beam_size:
         raise ConfigError(f"{source}: 'decode.nbest' ({decode.nbest}) must not exceed "
                           f"'decode.beam_size' ({decode.beam_size})")
+    if config.data.distill_nbest > 1 and not config.data.distill_from:
+        raise ConfigError(f"{source}: 'data.distill_nbest' needs 'data.distill_from' "
+                          "(the teacher whose translations it counts)")
     if config.data.src_lang == config.data.tgt_lang:
         raise ConfigError(f"{source}: 'data.src_lang' and 'data.tgt_lang' are both "
                           f"'{config.data.src_lang}'")

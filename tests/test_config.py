@@ -52,6 +52,8 @@ def test_exponent_without_a_dot_is_a_float(tmp_path):
     (VALID + "tokenizer: {type: char, sampling: 0.1}\n", "'tokenizer.sampling' needs type bpe"),
     (VALID + "decode: {beam_size: 2, nbest: 3}\n",
      "'decode.nbest' (3) must not exceed 'decode.beam_size' (2)"),
+    (VALID.replace("dev: a/dev}", "dev: a/dev, distill_nbest: 2}"),
+     "'data.distill_nbest' needs 'data.distill_from'"),
 ])
 def test_bad_config_is_one_line_naming_file_and_key(tmp_path, text, expected):
     path = _write(tmp_path, text)
