@@ -90,6 +90,9 @@ class ModelConfig:
     attention_dim: int = _positive(256)  # only used by bahdanau
     input_feeding: bool = False
     context_rnn: bool = False  # a second decoder RNN over [RNN output; context], after attention
+    # the previous target embedding joins [RNN output; context] in the readout layer ("deep
+    # output"), so the word just written bears on the next one without passing the RNN
+    readout_embedding: bool = False
     dropout: float = _unit_interval(0.3)
     word_dropout: float = _unit_interval(0.0)  # training: input tokens -> UNK with this prob.
     # which inputs word dropout hides: "source" alone leaves the decoder the whole target

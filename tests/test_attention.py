@@ -20,7 +20,7 @@ def test_padding_gets_no_weight_and_changes_nothing(attention, input_feeding, rn
     torch.manual_seed(0)
     config = ModelConfig(rnn=rnn, emb_dim=16, enc_hidden=8, dec_hidden=16, attention=attention,
                          attention_dim=8, input_feeding=input_feeding, dropout=0.0,
-                         context_rnn=context_rnn)
+                         context_rnn=context_rnn, readout_embedding=context_rnn)
     model = Seq2Seq(config, src_vocab=30, tgt_vocab=30).eval()
     short, long_ = [5, 6, 7], [8, 9, 10, 11, 12, 13, 14]
     tgt_in = torch.tensor([[2, 5, 6, 7], [2, 9, 9, 9]])
@@ -40,13 +40,16 @@ def test_padding_gets_no_weight_and_changes_nothing(attention, input_feeding, rn
 @pytest.mark.parametrize("input_feeding", [False, True])
 @pytest.mark.parametrize("rnn", ["gru", "lstm"])
 @pytest.mark.parametrize("context_rnn", [False, True])
-def test_decoding_step_by_step_equals_all_positions_at_once(input_feeding, rnn, context_rnn):
+@pytest.mark.parametrize("readout_embedding", [False, True])
+def test_decoding_step_by_step_equals_all_positions_at_once(
+    input_feeding, rnn, context_rnn, readout_embedding,
+):
     """What search does (one position per call, state carried) gives the teacher-forced
     logits and attention, and the state after the last step is the same."""
     torch.manual_seed(0)
     config = ModelConfig(rnn=rnn, emb_dim=16, enc_hidden=8, dec_hidden=16, dec_layers=2,
                          attention_dim=8, input_feeding=input_feeding, dropout=0.0,
-                         context_rnn=context_rnn)
+                         context_rnn=context_rnn, readout_embedding=readout_embedding)
     model = Seq2Seq(config, src_vocab=30, tgt_vocab=30).eval()
     src, src_len = pad_sequences([[5, 6, 7], [8, 9, 10, 11, 12]])
     tgt_in = torch.tensor([[BOS, 5, 6, 7, 8], [BOS, 9, 9, 13, 14]])

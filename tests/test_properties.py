@@ -85,14 +85,15 @@ def test_epoch_batches_cover_each_pair_once_within_budget(pairs, budget, seed, e
 VOCAB = 24
 
 
-@pytest.fixture(scope="module", ids=["gru-bahdanau", "lstm-luong-feeding-context"],
+@pytest.fixture(scope="module", ids=["gru-bahdanau", "lstm-luong-feeding-context-readout"],
                 params=[("gru", "bahdanau", False), ("lstm", "luong_general", True)])
 def model(request) -> Seq2Seq:
     rnn, attention, input_feeding = request.param
     torch.manual_seed(0)
     config = ModelConfig(rnn=rnn, emb_dim=8, enc_hidden=8, dec_hidden=16, attention=attention,
                          attention_dim=8, input_feeding=input_feeding, dropout=0.0,
-                         dec_layers=2, context_rnn=input_feeding)
+                         dec_layers=2, context_rnn=input_feeding,
+                         readout_embedding=input_feeding)
     return Seq2Seq(config, VOCAB, VOCAB).eval()
 
 

@@ -8,6 +8,9 @@ steps run one by one. Search calls the same `forward` with one position at a tim
 With `context_rnn` a second one-layer RNN reads [first RNN output; context] after
 attention, so each output also depends on the contexts of earlier steps (as in a
 conditional GRU), while both RNNs still run over all positions in one call each.
+
+With `readout_embedding` the readout layer also reads the previous target embedding
+(a "deep output"): [RNN output; context; embedding] -> attentional vector.
 """
 
 from __future__ import annotations
@@ -51,11 +54,11 @@ class Decoder(nn.Module):
     def __init__(
         self, rnn: str, emb_dim: int, memory_dim: int, hidden: int, layers: int,
         attention: str, attention_dim: int, input_feeding: bool, out_dim: int, dropout: float,
-        context_rnn: bool = False,
+        context_rnn: bool = False, readout_embedding: bool = False,
     ) -> None:
         super().__init__()
         self.layers, self.out_dim, self.input_feeding = layers, out_dim, input_feeding
-        self.is_lstm = rnn == "lstm"
+        self.is_lstm, self.readout_embedding = rnn == "lstm", readout_embedding
         input_dim = emb_dim + (out_dim if input_feeding else 0)
         self.rnn = rnn_class(rnn)(
             input_dim, hidden, num_layers=layers, batch_first=True,
@@ -66,7 +69,8 @@ class Decoder(nn.Module):
         )
         self.bridge = nn.Linear(memory_dim, hidden)
         self.attention = build_attention(attention, hidden, memory_dim, attention_dim)
-        self.combine = nn.Linear(hidden + memory_dim, out_dim)
+        readout_dim = hidden + memory_dim + (emb_dim if readout_embedding else 0)
+        self.combine = nn.Linear(readout_dim, out_dim)
         self.dropout = nn.Dropout(dropout)
 
     def init_state(self, summary: torch.Tensor) -> DecoderState:
@@ -88,14 +92,18 @@ class Decoder(nn.Module):
         embedded = self.dropout(embedded)
         if not self.input_feeding:
             output, hidden = self.rnn(embedded, state.hidden)  # (batch, tgt_len, hidden)
-            vectors, weights, context_hidden = self._attend(output, memory, state.context_hidden)
+            vectors, weights, context_hidden = self._attend(
+                output, embedded, memory, state.context_hidden,
+            )
             return self.dropout(vectors), DecoderState(hidden, None, context_hidden), weights
         hidden, feed, context_hidden = state
         vectors, weights = [], []
         for t in range(embedded.size(1)):
             step_input = torch.cat([embedded[:, t:t + 1], feed.unsqueeze(1)], dim=-1)
             output, hidden = self.rnn(step_input, hidden)  # (batch, 1, hidden)
-            vector, weight, context_hidden = self._attend(output, memory, context_hidden)
+            vector, weight, context_hidden = self._attend(
+                output, embedded[:, t:t + 1], memory, context_hidden,
+            )
             feed = vector.squeeze(1)  # (batch, out_dim)
             vectors.append(vector)
             weights.append(weight)
@@ -103,14 +111,16 @@ class Decoder(nn.Module):
         return vectors, DecoderState(hidden, feed, context_hidden), torch.cat(weights, dim=1)
 
     def _attend(
-        self, output: torch.Tensor, memory: Memory, context_hidden: RNNState | None,
+        self, output: torch.Tensor, embedded: torch.Tensor, memory: Memory,
+        context_hidden: RNNState | None,
     ) -> tuple[torch.Tensor, torch.Tensor, RNNState | None]:
-        """output (batch, len, hidden) -> attentional vectors (batch, len, out_dim),
-        weights (batch, len, src_len), the context RNN's new state (or None)."""
+        """output (batch, len, hidden), embedded (batch, len, emb) -> attentional vectors
+        (batch, len, out_dim), weights (batch, len, src_len), the context RNN's new state."""
         context, weights = self.attention(output, memory.keys, memory.values, memory.mask)
         if self.context_rnn is not None:  # (batch, len, hidden) over [output; context]
             output, context_hidden = self.context_rnn(
                 torch.cat([output, context], dim=-1), context_hidden,
             )
-        vector = torch.tanh(self.combine(torch.cat([output, context], dim=-1)))
+        readout = [output, context, embedded] if self.readout_embedding else [output, context]
+        vector = torch.tanh(self.combine(torch.cat(readout, dim=-1)))
         return vector, weights, context_hidden

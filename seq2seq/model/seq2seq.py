@@ -31,7 +31,7 @@ class Seq2Seq(nn.Module):
         self.decoder = Decoder(
             config.rnn, config.emb_dim, memory_dim, config.dec_hidden, config.dec_layers,
             config.attention, config.attention_dim, config.input_feeding, out_dim,
-            config.dropout, config.context_rnn,
+            config.dropout, config.context_rnn, config.readout_embedding,
         )
         self.generator = nn.Linear(out_dim, tgt_vocab, bias=False)
         self._init_weights()
