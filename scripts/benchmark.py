@@ -68,7 +68,9 @@ def flops_per_target_token(model: ModelConfig, tgt_vocab: int, avg_src_len: floa
                 [+ 2·G·((H + M)·H + H·H) for the context RNN]
       attention bahdanau: 2·H·A (query) + 2·S·A (energy); luong: 2·S·M (scores);
                 both: 2·S·M (weighted sum of memory), S = avg_src_len
-      combine   2·(H + M)·O
+      target    with target attention: 2·H·H (keys) + 2·2·T·H (scores and weighted sum),
+                T = (avg_tgt_len + 1) / 2 positions seen on average
+      combine   2·(H + M [+ E with readout_embedding] [+ H with target attention])·O
       output    2·O·V
     Embedding lookups, element-wise ops (gates, tanh, softmax) and the loss are free.
     Training = 3 × forward (the backward pass costs about twice the forward).
@@ -90,7 +92,12 @@ def flops_per_target_token(model: ModelConfig, tgt_vocab: int, avg_src_len: floa
         attention = 2 * h * a + 2 * s * a + 2 * s * m
     else:
         attention = 2 * s * m + 2 * s * m
-    forward = (r * (encoder + keys) + bridge + decoder + attention + 2 * (h + m) * o
+    readout = h + m + (e if model.readout_embedding else 0)
+    target = 0.0
+    if model.target_attention:
+        readout += h
+        target = 2 * h * h + 2 * 2 * (avg_tgt_len + 1) / 2 * h
+    forward = (r * (encoder + keys) + bridge + decoder + attention + target + 2 * readout * o
                + 2 * o * tgt_vocab)
     return forward * (3 if training else 1)
 

@@ -93,6 +93,9 @@ class ModelConfig:
     # the previous target embedding joins [RNN output; context] in the readout layer ("deep
     # output"), so the word just written bears on the next one without passing the RNN
     readout_embedding: bool = False
+    # each decoder position also attends over the decoder's own outputs so far, so a
+    # pronoun can look straight back at its noun (the readout reads that context too)
+    target_attention: bool = False
     dropout: float = _unit_interval(0.3)
     word_dropout: float = _unit_interval(0.0)  # training: input tokens -> UNK with this prob.
     # which inputs word dropout hides: "source" alone leaves the decoder the whole target

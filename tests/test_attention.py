@@ -20,7 +20,8 @@ def test_padding_gets_no_weight_and_changes_nothing(attention, input_feeding, rn
     torch.manual_seed(0)
     config = ModelConfig(rnn=rnn, emb_dim=16, enc_hidden=8, dec_hidden=16, attention=attention,
                          attention_dim=8, input_feeding=input_feeding, dropout=0.0,
-                         context_rnn=context_rnn, readout_embedding=context_rnn)
+                         context_rnn=context_rnn, readout_embedding=context_rnn,
+                         target_attention=context_rnn)
     model = Seq2Seq(config, src_vocab=30, tgt_vocab=30).eval()
     short, long_ = [5, 6, 7], [8, 9, 10, 11, 12, 13, 14]
     tgt_in = torch.tensor([[2, 5, 6, 7], [2, 9, 9, 9]])
@@ -41,15 +42,17 @@ def test_padding_gets_no_weight_and_changes_nothing(attention, input_feeding, rn
 @pytest.mark.parametrize("rnn", ["gru", "lstm"])
 @pytest.mark.parametrize("context_rnn", [False, True])
 @pytest.mark.parametrize("readout_embedding", [False, True])
+@pytest.mark.parametrize("target_attention", [False, True])
 def test_decoding_step_by_step_equals_all_positions_at_once(
-    input_feeding, rnn, context_rnn, readout_embedding,
+    input_feeding, rnn, context_rnn, readout_embedding, target_attention,
 ):
     """What search does (one position per call, state carried) gives the teacher-forced
     logits and attention, and the state after the last step is the same."""
     torch.manual_seed(0)
     config = ModelConfig(rnn=rnn, emb_dim=16, enc_hidden=8, dec_hidden=16, dec_layers=2,
                          attention_dim=8, input_feeding=input_feeding, dropout=0.0,
-                         context_rnn=context_rnn, readout_embedding=readout_embedding)
+                         context_rnn=context_rnn, readout_embedding=readout_embedding,
+                         target_attention=target_attention)
     model = Seq2Seq(config, src_vocab=30, tgt_vocab=30).eval()
     src, src_len = pad_sequences([[5, 6, 7], [8, 9, 10, 11, 12]])
     tgt_in = torch.tensor([[BOS, 5, 6, 7, 8], [BOS, 9, 9, 13, 14]])
@@ -64,11 +67,32 @@ def test_decoding_step_by_step_equals_all_positions_at_once(
     assert torch.allclose(torch.stack(step_logits, 1), logits, atol=1e-5)
     assert torch.allclose(torch.stack(step_weights, 1), weights, atol=1e-6)
     assert (state.context_hidden is not None) == context_rnn
+    assert (state.history is not None) == target_attention
     for carried, whole in zip(state, end):
         assert (carried is None) == (whole is None)
         if carried is not None:
             assert all(torch.allclose(a, b, atol=1e-6)
                        for a, b in zip(_tensors(carried), _tensors(whole)))
+
+
+@pytest.mark.parametrize("input_feeding", [False, True])
+def test_a_position_never_sees_later_target_tokens(input_feeding):
+    """Changing the target from position 3 on leaves the logits of positions 0-2 as they
+    were, with every decoder option on (target attention must mask what lies ahead)."""
+    torch.manual_seed(0)
+    config = ModelConfig(emb_dim=16, enc_hidden=8, dec_hidden=16, attention_dim=8,
+                         input_feeding=input_feeding, dropout=0.0, context_rnn=True,
+                         readout_embedding=True, target_attention=True)
+    model = Seq2Seq(config, src_vocab=30, tgt_vocab=30).eval()
+    src, src_len = pad_sequences([[5, 6, 7, 8]])
+    tgt_in = torch.tensor([[BOS, 5, 6, 7, 8, 9]])
+    changed = tgt_in.clone()
+    changed[0, 3:] = torch.tensor([20, 21, 22])
+    with torch.no_grad():
+        logits = model(src, src_len, tgt_in)
+        changed_logits = model(src, src_len, changed)
+    assert torch.allclose(logits[:, :3], changed_logits[:, :3], atol=1e-6)
+    assert not torch.allclose(logits[:, 3:], changed_logits[:, 3:], atol=1e-3)
 
 
 def _tensors(state: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:

@@ -34,10 +34,11 @@ def test_checkpoint_round_trip_translates_identically(trained, corpus, tmp_path)
     assert [h[0].score for h in a] == [h[0].score for h in b]
 
 
-def test_lstm_luong_input_feeding_context_rnn_readout_variant_learns(corpus, tmp_path):
+def test_lstm_luong_variant_with_every_decoder_option_learns(corpus, tmp_path):
     config = make_config(corpus, tmp_path, model={"rnn": "lstm", "attention": "luong_general",
                                                   "input_feeding": True, "context_rnn": True,
                                                   "readout_embedding": True,
+                                                  "target_attention": True,
                                                   "enc_layers": 2, "dec_layers": 2,
                                                   "tie_output": False},
                          train={"max_steps": 300, "eval_every": 300})

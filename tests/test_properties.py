@@ -85,7 +85,7 @@ def test_epoch_batches_cover_each_pair_once_within_budget(pairs, budget, seed, e
 VOCAB = 24
 
 
-@pytest.fixture(scope="module", ids=["gru-bahdanau", "lstm-luong-feeding-context-readout"],
+@pytest.fixture(scope="module", ids=["gru-bahdanau", "lstm-luong-feeding-context-readout-target"],
                 params=[("gru", "bahdanau", False), ("lstm", "luong_general", True)])
 def model(request) -> Seq2Seq:
     rnn, attention, input_feeding = request.param
@@ -93,7 +93,7 @@ def model(request) -> Seq2Seq:
     config = ModelConfig(rnn=rnn, emb_dim=8, enc_hidden=8, dec_hidden=16, attention=attention,
                          attention_dim=8, input_feeding=input_feeding, dropout=0.0,
                          dec_layers=2, context_rnn=input_feeding,
-                         readout_embedding=input_feeding)
+                         readout_embedding=input_feeding, target_attention=input_feeding)
     return Seq2Seq(config, VOCAB, VOCAB).eval()
 
 

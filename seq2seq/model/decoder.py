@@ -11,6 +11,11 @@ conditional GRU), while both RNNs still run over all positions in one call each.
 
 With `readout_embedding` the readout layer also reads the previous target embedding
 (a "deep output"): [RNN output; context; embedding] -> attentional vector.
+
+With `target_attention` each position also attends (scaled dot product, causal) over the
+decoder's own outputs so far, itself included, and the readout reads that target context
+too, so a word can look straight back at the noun it must agree with. Teacher forcing does
+it for all positions in one masked matmul; search carries the keys and values in the state.
 """
 
 from __future__ import annotations
@@ -32,14 +37,26 @@ class DecoderState(NamedTuple):
     hidden: RNNState
     feed: torch.Tensor | None  # (batch, out_dim): last attentional vector, input feeding only
     context_hidden: RNNState | None = None  # (1, batch, hidden): the context RNN's state
+    history: TargetHistory | None = None  # target attention only: the outputs so far
 
     def select(self, rows: torch.Tensor) -> DecoderState:
-        """Reorder/select batch rows (beam search): dim 1 of the RNN states, dim 0 of feed."""
+        """Reorder/select batch rows (beam search): dim 1 of the RNN states, dim 0 of the rest."""
         feed = None if self.feed is None else self.feed.index_select(0, rows)
+        history = None if self.history is None else self.history.select(rows)
         return DecoderState(
             _select_rnn_state(self.hidden, rows), feed,
-            _select_rnn_state(self.context_hidden, rows),
+            _select_rnn_state(self.context_hidden, rows), history,
         )
+
+
+class TargetHistory(NamedTuple):
+    """Keys and values of the decoder outputs written so far, for target attention."""
+
+    keys: torch.Tensor  # (batch, written, hidden)
+    values: torch.Tensor  # (batch, written, hidden)
+
+    def select(self, rows: torch.Tensor) -> TargetHistory:
+        return TargetHistory(self.keys.index_select(0, rows), self.values.index_select(0, rows))
 
 
 def _select_rnn_state(state: RNNState | None, rows: torch.Tensor) -> RNNState | None:
@@ -55,6 +72,7 @@ class Decoder(nn.Module):
         self, rnn: str, emb_dim: int, memory_dim: int, hidden: int, layers: int,
         attention: str, attention_dim: int, input_feeding: bool, out_dim: int, dropout: float,
         context_rnn: bool = False, readout_embedding: bool = False,
+        target_attention: bool = False,
     ) -> None:
         super().__init__()
         self.layers, self.out_dim, self.input_feeding = layers, out_dim, input_feeding
@@ -69,7 +87,9 @@ class Decoder(nn.Module):
         )
         self.bridge = nn.Linear(memory_dim, hidden)
         self.attention = build_attention(attention, hidden, memory_dim, attention_dim)
-        readout_dim = hidden + memory_dim + (emb_dim if readout_embedding else 0)
+        self.target_key = nn.Linear(hidden, hidden, bias=False) if target_attention else None
+        readout_dim = (hidden + memory_dim + (emb_dim if readout_embedding else 0)
+                       + (hidden if target_attention else 0))
         self.combine = nn.Linear(readout_dim, out_dim)
         self.dropout = nn.Dropout(dropout)
 
@@ -79,7 +99,11 @@ class Decoder(nn.Module):
         hidden = self._rnn_state(h0.repeat(self.layers, 1, 1).contiguous())
         feed = summary.new_zeros(summary.size(0), self.out_dim) if self.input_feeding else None
         context_hidden = None if self.context_rnn is None else self._rnn_state(h0)
-        return DecoderState(hidden, feed, context_hidden)
+        history = None
+        if self.target_key is not None:
+            empty = h0.new_zeros(summary.size(0), 0, h0.size(-1))  # (batch, 0, hidden)
+            history = TargetHistory(empty, empty)
+        return DecoderState(hidden, feed, context_hidden, history)
 
     def _rnn_state(self, h: torch.Tensor) -> RNNState:
         return (h, torch.zeros_like(h)) if self.is_lstm else h
@@ -92,35 +116,52 @@ class Decoder(nn.Module):
         embedded = self.dropout(embedded)
         if not self.input_feeding:
             output, hidden = self.rnn(embedded, state.hidden)  # (batch, tgt_len, hidden)
-            vectors, weights, context_hidden = self._attend(
-                output, embedded, memory, state.context_hidden,
+            vectors, weights, state = self._attend(
+                output, embedded, memory, state._replace(hidden=hidden),
             )
-            return self.dropout(vectors), DecoderState(hidden, None, context_hidden), weights
-        hidden, feed, context_hidden = state
+            return self.dropout(vectors), state, weights
         vectors, weights = [], []
         for t in range(embedded.size(1)):
-            step_input = torch.cat([embedded[:, t:t + 1], feed.unsqueeze(1)], dim=-1)
-            output, hidden = self.rnn(step_input, hidden)  # (batch, 1, hidden)
-            vector, weight, context_hidden = self._attend(
-                output, embedded[:, t:t + 1], memory, context_hidden,
+            step_input = torch.cat([embedded[:, t:t + 1], state.feed.unsqueeze(1)], dim=-1)
+            output, hidden = self.rnn(step_input, state.hidden)  # (batch, 1, hidden)
+            vector, weight, state = self._attend(
+                output, embedded[:, t:t + 1], memory, state._replace(hidden=hidden),
             )
-            feed = vector.squeeze(1)  # (batch, out_dim)
+            state = state._replace(feed=vector.squeeze(1))  # (batch, out_dim)
             vectors.append(vector)
             weights.append(weight)
-        vectors = self.dropout(torch.cat(vectors, dim=1))
-        return vectors, DecoderState(hidden, feed, context_hidden), torch.cat(weights, dim=1)
+        return self.dropout(torch.cat(vectors, dim=1)), state, torch.cat(weights, dim=1)
 
     def _attend(
-        self, output: torch.Tensor, embedded: torch.Tensor, memory: Memory,
-        context_hidden: RNNState | None,
-    ) -> tuple[torch.Tensor, torch.Tensor, RNNState | None]:
+        self, output: torch.Tensor, embedded: torch.Tensor, memory: Memory, state: DecoderState,
+    ) -> tuple[torch.Tensor, torch.Tensor, DecoderState]:
         """output (batch, len, hidden), embedded (batch, len, emb) -> attentional vectors
-        (batch, len, out_dim), weights (batch, len, src_len), the context RNN's new state."""
+        (batch, len, out_dim), weights (batch, len, src_len), and `state` with the context
+        RNN's state and the target history moved past these positions."""
         context, weights = self.attention(output, memory.keys, memory.values, memory.mask)
+        context_hidden, history = state.context_hidden, state.history
         if self.context_rnn is not None:  # (batch, len, hidden) over [output; context]
             output, context_hidden = self.context_rnn(
                 torch.cat([output, context], dim=-1), context_hidden,
             )
         readout = [output, context, embedded] if self.readout_embedding else [output, context]
+        if history is not None:
+            target_context, history = self._attend_to_history(output, history)
+            readout.append(target_context)
         vector = torch.tanh(self.combine(torch.cat(readout, dim=-1)))
-        return vector, weights, context_hidden
+        return vector, weights, state._replace(context_hidden=context_hidden, history=history)
+
+    def _attend_to_history(
+        self, output: torch.Tensor, history: TargetHistory,
+    ) -> tuple[torch.Tensor, TargetHistory]:
+        """output (batch, len, hidden) at the positions after `history` -> target context
+        (batch, len, hidden), each position a softmax-weighted sum of the outputs up to and
+        including its own, and the history with these positions appended."""
+        keys = torch.cat([history.keys, self.target_key(output)], dim=1)  # (b, seen, hidden)
+        values = torch.cat([history.values, output], dim=1)  # (batch, seen, hidden)
+        scores = torch.bmm(output, keys.transpose(1, 2)) / output.size(-1) ** 0.5
+        written, length = history.keys.size(1), output.size(1)
+        ahead = torch.ones(length, written + length, dtype=torch.bool, device=output.device)
+        ahead = ahead.triu(written + 1)  # (len, seen): True on positions after the query's
+        weights = torch.softmax(scores.masked_fill(ahead, float("-inf")), dim=-1)
+        return torch.bmm(weights, values), TargetHistory(keys, values)

@@ -32,6 +32,7 @@ class Seq2Seq(nn.Module):
             config.rnn, config.emb_dim, memory_dim, config.dec_hidden, config.dec_layers,
             config.attention, config.attention_dim, config.input_feeding, out_dim,
             config.dropout, config.context_rnn, config.readout_embedding,
+            config.target_attention,
         )
         self.generator = nn.Linear(out_dim, tgt_vocab, bias=False)
         self._init_weights()
