@@ -34,6 +34,22 @@ def test_checkpoint_round_trip_translates_identically(trained, corpus, tmp_path)
     assert [h[0].score for h in a] == [h[0].score for h in b]
 
 
+def test_checkpoint_from_before_the_newer_decoder_options_loads_as_it_was(trained, corpus,
+                                                                         tmp_path):
+    """A stored config without the decoder options added later (readout embedding, target
+    attention) builds the model it was trained as: the options default to off."""
+    from seq2seq.checkpoint import load_checkpoint, save_checkpoint
+
+    payload = load_checkpoint(trained)
+    for key in ("readout_embedding", "target_attention"):
+        del payload["config"]["model"][key]
+    old_path = tmp_path / "old.pt"
+    save_checkpoint(old_path, {k: v for k, v in payload.items() if k not in ("format", "version")})
+    sources = (corpus["dir"] / "dev.src").read_text().splitlines()
+    assert (Translator.from_checkpoint(old_path).translate(sources)
+            == Translator.from_checkpoint(trained).translate(sources))
+
+
 def test_lstm_luong_variant_with_every_decoder_option_learns(corpus, tmp_path):
     config = make_config(corpus, tmp_path, model={"rnn": "lstm", "attention": "luong_general",
                                                   "input_feeding": True, "context_rnn": True,
