@@ -48,8 +48,7 @@ def make_distilled_corpus(config: Config, src_path: Path, tgt_path: Path,
     if nbest > teacher.decode.beam_size:
         raise ConfigError(f"data.distill_nbest is {nbest}, more than the beam size of "
                           f"{checkpoints[0]} ({teacher.decode.beam_size})")
-    teacher = Translator(teacher.model, teacher.src_tok, teacher.tgt_tok,
-                         replace(teacher.decode, nbest=nbest))
+    teacher.decode = replace(teacher.decode, nbest=nbest)
     who = " + ".join(checkpoints) + (" (ensemble)" if len(checkpoints) > 1 else "")
     log(f"distilling: {who} translates {len(sources):,} lines of {src_path}"
         + (f", {nbest} best each" if nbest > 1 else ""))
