@@ -21,11 +21,11 @@ def test_reversal_task_is_learned_to_near_zero_loss(trained, corpus):
 
 
 def test_checkpoint_round_trip_translates_identically(trained, corpus, tmp_path):
-    from seq2seq.checkpoint import load_checkpoint
+    from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 
     payload = load_checkpoint(trained)
     copy_path = tmp_path / "copy.pt"
-    _save_loaded(payload, copy_path)
+    save_checkpoint(copy_path, payload)
     sources = (corpus["dir"] / "dev.src").read_text().splitlines()
     first = Translator.from_checkpoint(trained, method="beam", beam_size=3)
     second = Translator.from_checkpoint(copy_path, method="beam", beam_size=3)
@@ -38,24 +38,16 @@ def test_checkpoint_from_before_the_newer_decoder_options_loads_as_it_was(traine
                                                                          tmp_path):
     """A stored config without the decoder options added later (readout embedding, target
     attention) builds the model it was trained as: the options default to off."""
-    from seq2seq.checkpoint import load_checkpoint
+    from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 
     payload = load_checkpoint(trained)
     for key in ("readout_embedding", "target_attention"):
         del payload["config"]["model"][key]
     old_path = tmp_path / "old.pt"
-    _save_loaded(payload, old_path)
+    save_checkpoint(old_path, payload)
     sources = (corpus["dir"] / "dev.src").read_text().splitlines()
     assert (Translator.from_checkpoint(old_path).translate(sources)
             == Translator.from_checkpoint(trained).translate(sources))
-
-
-def _save_loaded(payload: dict, path) -> None:
-    """Write a payload read with `load_checkpoint` back (its format tag and version are
-    `save_checkpoint`'s to add)."""
-    from seq2seq.checkpoint import save_checkpoint
-
-    save_checkpoint(path, {k: v for k, v in payload.items() if k not in ("format", "version")})
 
 
 def test_lstm_luong_variant_with_every_decoder_option_learns(corpus, tmp_path):
