@@ -4,7 +4,8 @@
   last.pt              full state for `--resume` (model, optimiser, schedule, RNG, data position)
   best-stepN.pt        the best `keep_best` models by the dev metric (weights + config)
   best.pt              the best of those
-  metrics.jsonl        one JSON object per log/eval event
+  metrics.jsonl        one JSON object per log/eval event, and one describing the machine
+                       and library versions each time training starts or resumes
 Every checkpoint alone can translate. With `train.ema_decay` the weights evaluated and
 saved are the exponential moving average of the trained ones; last.pt keeps both.
 """
@@ -38,6 +39,7 @@ from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 from seq2seq.config import Config, config_from_dict, describe_differences
 from seq2seq.contrast import EncodedSuite, contrastive_loss, read_suite
 from seq2seq.corpus import EncodedCorpus
+from seq2seq.environment import describe_environment
 from seq2seq.errors import first_line
 from seq2seq.metrics import bleu
 from seq2seq.model import Seq2Seq, target_log_probs
@@ -315,6 +317,8 @@ class _Trainer:
         state = self.state
         bar = tqdm(total=self.total_steps, initial=state.step, disable=None if self.rank_zero
                    else True, dynamic_ncols=True, desc="train")
+        if not self._finished():  # where this stretch of training ran (a resume may move)
+            self._write_metrics("environment", {"step": state.step, **describe_environment()})
         try:
             while not self._should_stop():
                 corpus, batches = self._epoch_data(state.epoch)
@@ -344,9 +348,11 @@ class _Trainer:
         return self.model if self.average is None else self.average
 
     def _should_stop(self) -> bool:
+        return self._stop_requested() or self._finished()
+
+    def _finished(self) -> bool:
         s, cfg = self.state, self.cfg
-        return (self._stop_requested() or s.step >= cfg.max_steps
-                or s.epoch >= cfg.max_epochs or self._early_stopped())
+        return s.step >= cfg.max_steps or s.epoch >= cfg.max_epochs or self._early_stopped()
 
     def _stop_requested(self) -> bool:
         """True once any rank got SIGINT/SIGTERM: all ranks stop before the same step."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import platform
 
 import pytest
 import torch
 from conftest import make_config, write_swap_suite
 
 from seq2seq.checkpoint import load_checkpoint, save_checkpoint
+from seq2seq.environment import cpu_model
 from seq2seq.train import TrainError, train
 
 QUIET = {"log": lambda message: None}
@@ -178,3 +180,25 @@ def test_resuming_a_finished_run_does_not_evaluate_it_again(corpus, tmp_path):
     del saved["train_state"]["evaluated_step"]
     save_checkpoint(tmp_path / "last.pt", saved)
     assert train(config, resume=True, **QUIET).step == 5
+
+
+def test_each_stretch_of_training_logs_its_machine_and_library_versions(corpus, tmp_path):
+    train(make_config(corpus, tmp_path, train={"max_steps": 4, "eval_every": 4}), **QUIET)
+    train(make_config(corpus, tmp_path, train={"max_steps": 8, "eval_every": 4}),
+          resume=True, **QUIET)
+    entries = [json.loads(line) for line in (tmp_path / "metrics.jsonl").open()]
+    described = [e for e in entries if e["kind"] == "environment"]
+    assert [e["step"] for e in described] == [0, 4]  # the start and the resume
+    assert entries[0] == described[0]  # before the first training step's entry
+    for entry in described:
+        assert entry["torch"] == torch.__version__
+        assert entry["threads"] == torch.get_num_threads()
+        assert entry["cpu"] and entry["cpu_capability"]
+
+
+def test_cpu_model_names_the_first_processor_with_its_generation(tmp_path):
+    block = "processor\t: {}\nmodel name\t: AMD EPYC\ncpu family\t: 25\nmodel\t\t: 17\n"
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(block.format(0) + "\n" + block.format(1).replace("17", "1"))
+    assert cpu_model(cpuinfo) == "AMD EPYC (cpu family 25, model 17)"
+    assert cpu_model(tmp_path / "absent") == (platform.processor() or platform.machine())
