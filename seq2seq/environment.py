@@ -1,8 +1,8 @@
 """What a run's numbers depend on besides the config: library versions and the CPU.
 
-The same config and seed repeat a run exactly on one machine, but another CPU (whose
-bfloat16 and float32 kernels round differently) or another library release changes the
-numbers from the first steps on. `seq2seq train` logs this description in metrics.jsonl
+The same config and seed repeat a run exactly on one machine, but on another CPU (whose
+bfloat16 and float32 kernels may round differently) or with another library release the
+numbers can differ from the first steps on. `seq2seq train` logs this description in metrics.jsonl
 whenever it starts or resumes training, so two runs that differ can be told apart.
 """
 

@@ -317,7 +317,7 @@ class _Trainer:
         state = self.state
         bar = tqdm(total=self.total_steps, initial=state.step, disable=None if self.rank_zero
                    else True, dynamic_ncols=True, desc="train")
-        if not self._finished():  # where this stretch of training ran (a resume may move)
+        if not self._finished():  # a resumed run may be on another machine
             self._write_metrics("environment", {"step": state.step, **describe_environment()})
         try:
             while not self._should_stop():
