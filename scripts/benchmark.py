@@ -26,7 +26,6 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
 import random
 import resource
 import statistics
@@ -40,6 +39,7 @@ from seq2seq import distributed as dist
 from seq2seq.batching import collate, epoch_batches
 from seq2seq.config import Config, ModelConfig, load_config
 from seq2seq.corpus import corpus_path, read_parallel
+from seq2seq.environment import describe_environment
 from seq2seq.metrics import bleu
 from seq2seq.model import Seq2Seq
 from seq2seq.prepare import prepare
@@ -116,20 +116,11 @@ def matmul_flops_per_s(dtype: torch.dtype, n: int = 2048, seconds: float = 2.0) 
 # --------------------------------------------------------------------------- measurements
 
 def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """What `seq2seq train` logs about the machine and libraries, plus what a timing
+    also depends on: usable cores, OMP_NUM_THREADS, the load average, the date."""
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
-        "cpu": cpu, "cpu_count": os.cpu_count(), "usable_cores": affinity,
-        "torch": torch.__version__, "python": platform.python_version(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "torch_threads": torch.get_num_threads(),
+        **describe_environment(), "cpu_count": os.cpu_count(), "usable_cores": affinity,
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         "load_average_1_5_15": list(os.getloadavg()),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
@@ -331,7 +322,7 @@ def print_report(r: dict) -> None:
     m = r["machine"]
     print(f"machine: {m['cpu']}; {m['cpu_count']} logical CPUs ({m['usable_cores']} usable); "
           f"torch {m['torch']} ({m['cpu_capability']}); python {m['python']}")
-    print(f"threads: torch {m['torch_threads']}, OMP_NUM_THREADS={m['OMP_NUM_THREADS']}; "
+    print(f"threads: torch {m['threads']}, OMP_NUM_THREADS={m['OMP_NUM_THREADS']}; "
           f"load average at start {m['load_average_1_5_15'][0]:.2f}; {m['date']}")
     print(f"config: {r['config']} {' '.join(r['overrides'])}"
           + (f"; checkpoint {r['checkpoint']}" if r["checkpoint"] else ""))

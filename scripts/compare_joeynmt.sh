@@ -271,6 +271,7 @@ import json, os, re, sys
 from pathlib import Path
 import sacrebleu
 import torch
+from seq2seq.environment import cpu_model
 
 b, steps, logfreq, threads = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 minutes = int(sys.argv[5])
@@ -304,8 +305,7 @@ def bleu(path):
 
 names = {"joey": "JoeyNMT 2.3.0", "ours_equiv": "ours, JoeyNMT arch.",
          "ours_default": "ours, shipped config"}
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print(f"machine: {cpu}; {os.cpu_count()} logical CPUs; torch {torch.__version__}; "
+print(f"machine: {cpu_model()}; {os.cpu_count()} logical CPUs; torch {torch.__version__}; "
       f"threads: {threads or 'torch default'} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')});"
       f" load average now {os.getloadavg()[0]:.2f}")
 length = f"{minutes} minutes of training each" if minutes else f"{steps} training steps"
