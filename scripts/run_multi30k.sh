@@ -9,6 +9,7 @@
 #   bash scripts/run_multi30k.sh en_fr --distill --student-epochs 20   # a longer student
 #   bash scripts/run_multi30k.sh en_fr --distill --rounds 2 --teacher-epochs 20 --student-epochs 10
 #   bash scripts/run_multi30k.sh en_fr --distill --teachers 2 --teacher-epochs 16 --student-epochs 16
+#   bash scripts/run_multi30k.sh en_fr --distill --back-translate      # and back-translate
 #
 # val is used for model selection only (best.pt by dev BLEU, then best.pt or the average of
 # the kept checkpoints by val beam BLEU); test is decoded once.
@@ -22,12 +23,17 @@
 # --teachers N trains N first models side by side (seeds 1..N, the cores shared out; seed
 # k > 1 in runs/multi30k_SRC_TGT_seedk, each logging to its run directory + .log), each
 # chosen on val, and the student learns from their ensemble's translations.
+# --back-translate also trains a model of the opposite direction (the same config with the
+# languages swapped, runs/multi30k_SRC_TGT_reverse) side by side with the teacher(s), chosen
+# on val the same way, and the student learns from its beam translations of the training
+# references too (`data.back_translate_from`), for a third of the epochs (or --student-epochs N).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: run_multi30k.sh SRC_TGT [--teacher-epochs N] [--distill [--teachers N] [--student-epochs N] [--rounds N]] [--from DIR]"
+usage="usage: run_multi30k.sh SRC_TGT [--teacher-epochs N] [--distill [--teachers N] [--back-translate] [--student-epochs N] [--rounds N]] [--from DIR]"
 pair=${1:?$usage}
 shift
 distill=false
+back_translate=false
 student_epochs=
 teacher_epochs=
 rounds=
@@ -37,6 +43,7 @@ fail() { echo "run_multi30k.sh: $1; $usage" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --distill) distill=true; shift ;;
+    --back-translate) back_translate=true; shift ;;
     --student-epochs) [ -n "${2:-}" ] || fail "--student-epochs needs a number"
       student_epochs=$2; shift 2 ;;
     --teacher-epochs) [ -n "${2:-}" ] || fail "--teacher-epochs needs a number"
@@ -54,6 +61,7 @@ for flag in student-epochs rounds teachers; do
   var=${flag/-/_}
   [ -z "${!var}" ] || $distill || fail "--$flag needs --distill"
 done
+$back_translate && ! $distill && fail "--back-translate needs --distill"
 for flag in student-epochs teacher-epochs rounds teachers; do
   var=${flag/-/_}
   [[ -z ${!var} || ${!var} =~ ^[1-9][0-9]*$ ]] ||
@@ -101,40 +109,64 @@ train_and_choose() {
 
 [ -n "$teacher_epochs" ] || teacher_epochs=$(python -c \
   "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['train']['max_epochs'])" "$config")
-# The teacher(s): with --teachers N, N runs side by side, and $chosen lists them all.
+# The teacher(s), and with --back-translate the reverse model: one trains alone; several
+# train side by side (the cores shared out, seed k > 1 of the teachers in
+# runs/multi30k_SRC_TGT_seedk), each logging to its run directory + .log, and $chosen lists
+# the teachers' choices.
 teachers=${teachers:-1}
 teacher_args=(--set "data.train=$data/train" --set "train.max_epochs=$teacher_epochs")
-if [ "$teachers" = 1 ]; then
+reverse=${run}_reverse
+models=$teachers
+! $back_translate || models=$((teachers + 1))
+if [ "$models" = 1 ]; then
   train_and_choose "$run" "${teacher_args[@]}"
 else
-  pids=() outs=() threads=$(($(nproc) / teachers))
+  pids=() outs=() threads=$(($(nproc) / models))
   ((threads > 0)) || threads=1
+  mkdir -p "$(dirname "$run")"
   for seed in $(seq "$teachers"); do
     out=$run
     [ "$seed" = 1 ] || out=${run}_seed$seed
     outs+=("$out")
     echo "training teacher $seed of $teachers in $out (log: $out.log)"
-    mkdir -p "$(dirname "$out")"
     train_and_choose "$out" "${teacher_args[@]}" --set "train.seed=$seed" \
       --set "train.threads=$threads" > "$out.log" 2>&1 &
     pids+=($!)
   done
+  if $back_translate; then
+    echo "training the reverse model ($tgt->$src) in $reverse (log: $reverse.log)"
+    (
+      read -r src tgt <<< "$tgt $src"
+      train_and_choose "$reverse" "${teacher_args[@]}" --set "data.src_lang=$src" \
+        --set "data.tgt_lang=$tgt" --set "train.threads=$threads"
+    ) > "$reverse.log" 2>&1 &
+    pids+=($!)
+  fi
   for pid in "${pids[@]}"; do
-    wait "$pid" || { echo "run_multi30k.sh: a teacher failed; see $run*.log" >&2; exit 1; }
+    wait "$pid" || { echo "run_multi30k.sh: a first model failed; see $run*.log" >&2; exit 1; }
   done
   chosen=$(for out in "${outs[@]}"; do cat "$out/chosen"; done | paste -sd,)
   echo "teachers: $chosen"
 fi
 
 if $distill; then
-  [ -n "$student_epochs" ] || student_epochs=$(((teacher_epochs + 1) / 2))
+  # the student's corpus is the training pairs 2 times over (3 with back-translations), so
+  # it trains for a half (a third) of the teacher's epochs, rounded: as many steps
+  copies=2 student_args=()
+  if $back_translate; then
+    copies=3 student_args=(--set "data.back_translate_from=$(cat "$reverse/chosen")")
+  fi
+  if [ -z "$student_epochs" ]; then
+    student_epochs=$(((2 * teacher_epochs + copies) / (2 * copies)))
+    ((student_epochs > 0)) || student_epochs=1
+  fi
   teacher_run=$run
   for round in $(seq "${rounds:-1}"); do
     teacher=$chosen
     run=${teacher_run}_distilled
     [ "$round" = 1 ] || run=$run$round
     train_and_choose "$run" --set "data.train=$data/train" --set "data.distill_from=$teacher" \
-      --set "train.max_epochs=$student_epochs"
+      "${student_args[@]}" --set "train.max_epochs=$student_epochs"
   done
 fi
 

@@ -60,6 +60,10 @@ class DataConfig:
     # how many of the teacher's beam translations per source join: the best, or the n best
     # (each source then comes n + 1 times); at most the teacher's beam size
     distill_nbest: int = _positive(1)
+    # back-translation: a checkpoint of the opposite direction (target -> source) whose
+    # beam translations of the training references join as (translation, reference) pairs,
+    # after those of distill_from if both are set (see distill.py)
+    back_translate_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,11 @@ def sampled_train(config: Config, data: PreparedData, epoch: int) -> EncodedCorp
 
 
 def _train_files(config: Config, log: Callable[[str], None] = print) -> tuple[Path, Path]:
-    """The training corpus: `data.train`, or its distilled version (`distill.py`)."""
-    files = _files(config.data.train, config.data)
-    return make_distilled_corpus(config, *files, log) if config.data.distill_from else files
+    """The training corpus: `data.train`, or that with synthetic pairs (`distill.py`)."""
+    data = config.data
+    files = _files(data.train, data)
+    synthetic = data.distill_from or data.back_translate_from
+    return make_distilled_corpus(config, *files, log) if synthetic else files
 
 
 def _files(prefix: str, data: DataConfig) -> tuple[Path, Path]:

@@ -462,6 +462,7 @@ def test_fetch_from_shared_multi30k(tmp_path: Path) -> None:
     (["en_fr", "--rounds", "2"], "--rounds needs --distill"),
     (["en_fr", "--student-epochs", "3"], "--student-epochs needs --distill"),
     (["en_fr", "--teachers", "2"], "--teachers needs --distill"),
+    (["en_fr", "--back-translate"], "--back-translate needs --distill"),
     (["en_fr", "--distill", "--teachers", "two"], "--teachers needs a positive whole number"),
     (["en_fr", "--distill", "--rounds", "0"], "--rounds needs a positive whole number, got '0'"),
     (["en_fr", "--teacher-epochs", "x"], "--teacher-epochs needs a positive whole number"),
@@ -478,9 +479,9 @@ def test_run_multi30k_rejects_bad_arguments_before_any_work(args: list[str], mes
     assert result.stderr.count("\n") == 1
 
 
-def test_run_multi30k_distils_from_teachers_trained_side_by_side(tmp_path: Path) -> None:
-    """The whole pipeline on a made-up Multi30k and a tiny config: two teachers (seeds 1
-    and 2), each chosen on val, then a student taught by their ensemble, then test."""
+def run_tiny_multi30k(tmp_path: Path, *args: str) -> tuple[Path, str]:
+    """`run_multi30k.sh en_fr ARGS` in a project with a tiny config and a made-up
+    Multi30k; returns the project's runs directory and the script's output."""
     project, raw = tmp_path / "project", tmp_path / "raw"
     (project / "scripts").mkdir(parents=True)
     for script in ("run_multi30k.sh", "fetch_multi30k.py"):
@@ -490,20 +491,45 @@ def test_run_multi30k_distils_from_teachers_trained_side_by_side(tmp_path: Path)
     for split, n in fetch.EXPECTED_LINES.items():
         fake_split(raw, split, n)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run(["bash", "scripts/run_multi30k.sh", "en_fr", "--distill",
-                             "--teachers", "2", "--teacher-epochs", "2", "--from", str(raw)],
+    result = subprocess.run(["bash", "scripts/run_multi30k.sh", "en_fr", *args, "--from", str(raw)],
                             cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    runs = project / "runs"
+    return project / "runs", result.stdout
+
+
+def test_run_multi30k_distils_from_teachers_trained_side_by_side(tmp_path: Path) -> None:
+    """The whole pipeline on a made-up Multi30k and a tiny config: two teachers (seeds 1
+    and 2), each chosen on val, then a student taught by their ensemble, then test."""
+    runs, stdout = run_tiny_multi30k(tmp_path, "--distill", "--teachers", "2",
+                                     "--teacher-epochs", "2")
     teachers = [(runs / run / "chosen").read_text().strip()
                 for run in ("multi30k_en_fr", "multi30k_en_fr_seed2")]
-    assert f"teachers: {','.join(teachers)}" in result.stdout
+    assert f"teachers: {','.join(teachers)}" in stdout
     for seed, teacher in enumerate(teachers, start=1):
-        assert load_checkpoint(project / teacher)["config"]["train"]["seed"] == seed
+        assert load_checkpoint(runs.parent / teacher)["config"]["train"]["seed"] == seed
         assert "val BLEU (beam)" in (runs / f"{Path(teacher).parent.name}.log").read_text()
     record = json.loads((runs / "multi30k_en_fr_distilled/distilled/distilled.json").read_text())
     assert record["distill_from"] == ",".join(teachers)
     assert "BLEU" in (runs / "multi30k_en_fr_distilled/test_2016_flickr.scores").read_text()
+
+
+def test_run_multi30k_back_translates_with_a_reverse_model(tmp_path: Path) -> None:
+    """--back-translate: a fr->en model trains beside the teacher and is chosen on val
+    (French sources, English references); the student learns from both, for a third of
+    the teacher's epochs."""
+    runs, stdout = run_tiny_multi30k(tmp_path, "--distill", "--back-translate",
+                                     "--teacher-epochs", "3")
+    reverse = (runs / "multi30k_en_fr_reverse" / "chosen").read_text().strip()
+    stored = load_checkpoint(runs.parent / reverse)["config"]
+    assert (stored["data"]["src_lang"], stored["data"]["tgt_lang"]) == ("fr", "en")
+    assert (runs / "multi30k_en_fr_reverse" / "val.hyp.en").exists()
+    assert "training the reverse model (fr->en)" in stdout
+    student = runs / "multi30k_en_fr_distilled"
+    record = json.loads((student / "distilled/distilled.json").read_text())
+    assert record["back_translate_from"] == reverse
+    assert record["distill_from"] == (runs / "multi30k_en_fr" / "chosen").read_text().strip()
+    assert load_checkpoint(student / "last.pt")["config"]["train"]["max_epochs"] == 1
+    assert "BLEU" in (student / "test_2016_flickr.scores").read_text()
 
 
 TINY_EN_FR = """\
