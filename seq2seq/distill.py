@@ -24,7 +24,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from seq2seq.atomic import write_bytes_atomic
-from seq2seq.checkpoint import load_checkpoint
 from seq2seq.config import Config, ConfigError, describe_differences, read_record
 from seq2seq.corpus import read_parallel
 from seq2seq.translate import Translator
@@ -72,20 +71,17 @@ def _translate(config: Config, key: str, lines: list[str], path: Path, nbest: in
                log: Callable[[str], None]) -> list[str]:
     """Beam translations of `lines` (read from `path`) by the model or ensemble in
     `data.<key>`, with the first checkpoint's decode settings: all the best ones, then
-    all the second best, ... up to `nbest`. `ConfigError` unless every checkpoint
-    translates the way `key` needs (distill_from: source to target; back_translate_from:
-    target to source)."""
+    all the second best, ... up to `nbest`. `ConfigError` unless the model translates
+    the way `key` needs (distill_from: source to target; back_translate_from: target to
+    source); an ensemble's checkpoints must agree on it (`CheckpointError`)."""
     data = config.data
     checkpoints = getattr(data, key).split(",")
     languages = (data.src_lang, data.tgt_lang)
     wanted = languages if key == "distill_from" else languages[::-1]
-    for checkpoint in checkpoints:
-        stored = load_checkpoint(checkpoint)["config"]["data"]
-        direction = (stored["src_lang"], stored["tgt_lang"])
-        if direction != wanted:
-            raise ConfigError(f"{checkpoint}: translates {'->'.join(direction)}, but data.{key} "
-                              f"needs a {'->'.join(wanted)} model")
     model = Translator.from_checkpoint(checkpoints, method="beam", bf16=config.train.bf16)
+    if model.languages != wanted:
+        raise ConfigError(f"{getattr(data, key)}: translates {'->'.join(model.languages)}, "
+                          f"but data.{key} needs a {'->'.join(wanted)} model")
     if nbest > model.decode.beam_size:
         raise ConfigError(f"data.distill_nbest is {nbest}, more than the beam size of "
                           f"{checkpoints[0]} ({model.decode.beam_size})")

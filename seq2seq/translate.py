@@ -88,6 +88,10 @@ def _load_model(payload: dict, config: Config, vocab_sizes: tuple[int, int], int
     return model.to(resolve_device(device), torch.bfloat16 if bf16 else torch.float32).eval()
 
 
+def _languages(config: Config) -> tuple[str, str]:
+    return config.data.src_lang, config.data.tgt_lang
+
+
 def _decode_config(config: Config, overrides: dict[str, Any]) -> DecodeConfig:
     """`config`'s search settings with `overrides` (None = keep), validated as a config
     file's are."""
@@ -130,9 +134,10 @@ class Translator:
     """Translate and score text with one model (or an `Ensemble` of models)."""
 
     def __init__(self, model: Seq2Seq | Ensemble, src_tok: Tokenizer, tgt_tok: Tokenizer,
-                 decode: DecodeConfig) -> None:
+                 decode: DecodeConfig, languages: tuple[str, str] | None = None) -> None:
         self.model = model.eval()
         self.src_tok, self.tgt_tok, self.decode = src_tok, tgt_tok, decode
+        self.languages = languages  # (source, target) language codes, when known
 
     @classmethod
     def from_checkpoint(cls, path: str | Path | Sequence[str | Path], int8: bool = False,
@@ -151,6 +156,11 @@ class Translator:
                                       "ensemble needs one vocabulary")
         configs = [config_from_dict(payload["config"], source=f"{p} (stored config)")
                    for p, payload in zip(paths, payloads)]
+        for other, config in zip(paths[1:], configs[1:]):
+            if _languages(config) != _languages(configs[0]):
+                raise CheckpointError(f"{other}: translates {'->'.join(_languages(config))}, "
+                                      f"{paths[0]} {'->'.join(_languages(configs[0]))}; an "
+                                      "ensemble needs one direction")
         return cls._from_payloads(payloads, configs, int8, device, bf16, decode_overrides)
 
     @classmethod
@@ -171,7 +181,7 @@ class Translator:
         members = [_load_model(payload, config, (len(src_tok), len(tgt_tok)), int8, device,
                                bf16) for payload, config in zip(payloads, configs)]
         model = members[0] if len(members) == 1 else Ensemble(members)
-        return cls(model, src_tok, tgt_tok, decode)
+        return cls(model, src_tok, tgt_tok, decode, _languages(configs[0]))
 
     def search_ids(self, sources: list[list[int]], return_attention: bool = False
                    ) -> list[list[Hypothesis]]:

@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import make_config
 
-from seq2seq.checkpoint import CheckpointError
+from seq2seq.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from seq2seq.train import train
 from seq2seq.translate import Translator
 
@@ -58,3 +58,16 @@ def test_ensemble_needs_one_vocabulary_and_works_from_the_cli(corpus, trained, t
     expected = Translator.from_checkpoint([trained, trained.parent / "best-step150.pt"],
                                           method="beam").translate(SOURCES)
     assert cli.stdout.splitlines() == expected
+
+
+def test_ensemble_needs_one_direction_and_knows_it(trained, tmp_path):
+    assert Translator.from_checkpoint([trained, trained]).languages == ("src", "tgt")
+    payload = load_checkpoint(trained)  # the same weights and tokenizers, stored as tgt->src
+    payload["config"]["data"].update(src_lang="tgt", tgt_lang="src")
+    del payload["format"], payload["version"]
+    reverse = tmp_path / "reverse.pt"
+    save_checkpoint(reverse, payload)
+    assert Translator.from_checkpoint(reverse).languages == ("tgt", "src")
+    with pytest.raises(CheckpointError, match=rf"{reverse.name}: translates tgt->src, .*"
+                                              "best.pt src->tgt; an ensemble needs one direction"):
+        Translator.from_checkpoint([trained, reverse])
