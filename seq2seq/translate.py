@@ -144,19 +144,18 @@ class Translator:
                         device: str = "cpu", bf16: bool = False, **decode_overrides: Any
                         ) -> Translator:
         """Everything needed comes from the checkpoint; overrides change search settings.
-        Several checkpoints with the same tokenizers decode as an ensemble, with the first
-        one's search settings. `int8` quantises Linear and RNN weights for faster CPU
-        decoding; `bf16` casts the model to bfloat16 (scores stay float32); `device` is
-        cpu, cuda or auto."""
+        Several checkpoints with the same tokenizers and direction decode as an ensemble,
+        with the first one's search settings. `int8` quantises Linear and RNN weights for
+        faster CPU decoding; `bf16` casts the model to bfloat16 (scores stay float32);
+        `device` is cpu, cuda or auto."""
         paths = [path] if isinstance(path, (str, Path)) else list(path)
         payloads = [load_checkpoint(p) for p in paths]
-        for other, payload in zip(paths[1:], payloads[1:]):
+        configs = [config_from_dict(payload["config"], source=f"{p} (stored config)")
+                   for p, payload in zip(paths, payloads)]
+        for other, payload, config in zip(paths[1:], payloads[1:], configs[1:]):
             if payload["tokenizers"] != payloads[0]["tokenizers"]:
                 raise CheckpointError(f"{other}: tokenizers differ from {paths[0]}'s; an "
                                       "ensemble needs one vocabulary")
-        configs = [config_from_dict(payload["config"], source=f"{p} (stored config)")
-                   for p, payload in zip(paths, payloads)]
-        for other, config in zip(paths[1:], configs[1:]):
             if _languages(config) != _languages(configs[0]):
                 raise CheckpointError(f"{other}: translates {'->'.join(_languages(config))}, "
                                       f"{paths[0]} {'->'.join(_languages(configs[0]))}; an "
