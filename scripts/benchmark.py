@@ -136,7 +136,7 @@ def measure_training(config: Config, steps: int, warmup: int, log,
     data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
-    model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
+    model = Seq2Seq.for_tokenizers(config.model, data.src_tok, data.tgt_tok)
     ddp_model = dist.wrap(model)
     if compile_model:  # inductor, shapes dynamic (every batch has its own lengths)
         ddp_model = torch.compile(ddp_model, dynamic=True)
@@ -220,7 +220,8 @@ def make_translator(config: Config, checkpoint: str | None, precision: str, log)
         return Translator.from_checkpoint(checkpoint, **options)
     data = prepare(config, log)  # tokenizers (cached by the training part)
     torch.manual_seed(config.train.seed)
-    payload = {"model": Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok)).state_dict(),
+    model = Seq2Seq.for_tokenizers(config.model, data.src_tok, data.tgt_tok)
+    payload = {"model": model.state_dict(),
                "tokenizers": {"src": data.src_tok.model_bytes, "tgt": data.tgt_tok.model_bytes}}
     return Translator.from_payload(payload, config, **options)
 

@@ -105,6 +105,9 @@ class ModelConfig:
     # which inputs word dropout hides: "source" alone leaves the decoder the whole target
     # history, so it must learn to take e.g. a noun's gender from there
     word_dropout_side: Literal["both", "source", "target"] = "both"
+    # each piece's embedding adds vectors for its last 1..N characters, shared with the
+    # pieces that end alike (0: off; the output projection uses the piece rows alone)
+    piece_endings: int = _non_negative(0)
     tie_output: bool = True  # target embedding matrix == output projection
     share_embeddings: bool = False  # source and target embeddings (needs a joint vocabulary)
 

@@ -48,6 +48,10 @@ class Tokenizer:
         """Text of the ids; special ids and unknowns are dropped, whitespace single."""
         return " ".join(self._sp.decode([i for i in ids if i > EOS]).split())
 
+    def vocabulary(self) -> list[str]:
+        """Every piece, in id order."""
+        return [self._sp.id_to_piece(i) for i in range(len(self))]
+
     def pieces(self, ids: Iterable[int]) -> list[str]:
         return [self._sp.id_to_piece(int(i)) for i in ids]
 

@@ -122,7 +122,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     data = dist.rank_zero_first(lambda: prepare(config, log))
     torch.manual_seed(config.train.seed)
     random.seed(config.train.seed)
-    model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
+    model = Seq2Seq.for_tokenizers(config.model, data.src_tok, data.tgt_tok)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
     state = TrainState(world_size=dist.world_size())

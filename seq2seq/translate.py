@@ -73,15 +73,15 @@ def quantize_int8(model: Seq2Seq) -> Seq2Seq:
         )
 
 
-def _load_model(payload: dict, config: Config, vocab_sizes: tuple[int, int], int8: bool,
-                device: str, bf16: bool) -> Seq2Seq:
+def _load_model(payload: dict, config: Config, tokenizers: tuple[Tokenizer, Tokenizer],
+                int8: bool, device: str, bf16: bool) -> Seq2Seq:
     """The checkpoint's model, in eval mode, quantised to int8 or cast to bf16 if asked.
     int8 runs on the CPU only: device auto then means cpu, and cuda is an error."""
     if int8 and bf16:
         raise ValueError("choose int8 or bf16 decoding, not both")
     if int8 and device == "cuda":
         raise ConfigError("int8 decoding runs on the CPU only, not on device cuda")
-    model = Seq2Seq(config.model, *vocab_sizes)
+    model = Seq2Seq.for_tokenizers(config.model, *tokenizers)
     model.load_state_dict(payload["model"])
     if int8:
         return quantize_int8(model.eval())
@@ -177,8 +177,8 @@ class Translator:
         src_tok = Tokenizer(payloads[0]["tokenizers"]["src"])
         tgt_tok = Tokenizer(payloads[0]["tokenizers"]["tgt"])
         decode = _decode_config(configs[0], decode_overrides)  # checked before the models load
-        members = [_load_model(payload, config, (len(src_tok), len(tgt_tok)), int8, device,
-                               bf16) for payload, config in zip(payloads, configs)]
+        members = [_load_model(payload, config, (src_tok, tgt_tok), int8, device, bf16)
+                   for payload, config in zip(payloads, configs)]
         model = members[0] if len(members) == 1 else Ensemble(members)
         return cls(model, src_tok, tgt_tok, decode, _languages(configs[0]))
 

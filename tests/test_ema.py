@@ -49,7 +49,7 @@ def test_dev_scores_and_saved_models_are_the_averaged_weights(corpus, tmp_path):
     data = prepare(config, lambda message: None)
     losses = {}
     for weights in ("model", "train_weights"):
-        model = Seq2Seq(config.model, len(data.src_tok), len(data.tgt_tok))
+        model = Seq2Seq.for_tokenizers(config.model, data.src_tok, data.tgt_tok)
         model.load_state_dict(last[weights])
         losses[weights] = dev_loss(model, data.dev, config.train.batch_tokens)
     assert losses["model"] == pytest.approx(logged, rel=1e-6)

@@ -37,11 +37,12 @@ def test_checkpoint_round_trip_translates_identically(trained, corpus, tmp_path)
 def test_checkpoint_from_before_the_newer_decoder_options_loads_as_it_was(trained, corpus,
                                                                          tmp_path):
     """A stored config without the decoder options added later (readout embedding, target
-    attention) builds the model it was trained as: the options default to off."""
+    attention, piece endings) builds the model it was trained as: the options default to
+    off."""
     from seq2seq.checkpoint import load_checkpoint, save_checkpoint
 
     payload = load_checkpoint(trained)
-    for key in ("readout_embedding", "target_attention"):
+    for key in ("readout_embedding", "target_attention", "piece_endings"):
         del payload["config"]["model"][key]
     old_path = tmp_path / "old.pt"
     save_checkpoint(old_path, payload)

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
 from seq2seq.batching import Batch
 from seq2seq.config import ModelConfig
 from seq2seq.model.decoder import Decoder, DecoderState
+from seq2seq.model.embedding import PieceEmbedding
 from seq2seq.model.encoder import Encoder, Memory
-from seq2seq.tokenizer import BOS, PAD, UNK
+from seq2seq.tokenizer import BOS, PAD, UNK, Tokenizer
 
 
 class Seq2Seq(nn.Module):
     """Bidirectional RNN encoder + attentional RNN decoder + output projection."""
 
-    def __init__(self, config: ModelConfig, src_vocab: int, tgt_vocab: int) -> None:
+    def __init__(self, config: ModelConfig, src_vocab: int, tgt_vocab: int,
+                 pieces: tuple[Sequence[str], Sequence[str]] | None = None) -> None:
+        """`pieces` (source, target) are the vocabularies' pieces, which `piece_endings`
+        needs to embed; without them such a model only counts its parameters."""
         super().__init__()
         self.config = config
         memory_dim = 2 * config.enc_hidden
         out_dim = config.emb_dim if config.tie_output else config.dec_hidden
-        self.src_embed = nn.Embedding(src_vocab, config.emb_dim, padding_idx=PAD)
+        src_pieces, tgt_pieces = pieces or (None, None)
+        self.src_embed = PieceEmbedding(src_vocab, config.emb_dim, config.piece_endings,
+                                        src_pieces)
         self.tgt_embed = (
             self.src_embed if config.share_embeddings
-            else nn.Embedding(tgt_vocab, config.emb_dim, padding_idx=PAD)
+            else PieceEmbedding(tgt_vocab, config.emb_dim, config.piece_endings, tgt_pieces)
         )
         self.encoder = Encoder(
             config.rnn, config.emb_dim, config.enc_hidden, config.enc_layers, config.dropout,
@@ -39,9 +47,17 @@ class Seq2Seq(nn.Module):
         if config.tie_output:
             self.generator.weight = self.tgt_embed.weight
 
+    @classmethod
+    def for_tokenizers(cls, config: ModelConfig, src_tok: Tokenizer, tgt_tok: Tokenizer,
+                       ) -> Seq2Seq:
+        """The model for these source and target tokenizers' vocabularies."""
+        return cls(config, len(src_tok), len(tgt_tok), (src_tok.vocabulary(), tgt_tok.vocabulary()))
+
     def _init_weights(self) -> None:
         for name, param in self.named_parameters():
-            if "embed" in name:
+            if "endings" in name:
+                nn.init.zeros_(param)  # a new model embeds as one without endings
+            elif "embed" in name:
                 nn.init.normal_(param, std=self.config.emb_dim ** -0.5)
                 with torch.no_grad():
                     param[PAD].zero_()
