@@ -50,7 +50,7 @@ class Tokenizer:
 
     def vocabulary(self) -> list[str]:
         """Every piece, in id order."""
-        return [self._sp.id_to_piece(i) for i in range(len(self))]
+        return self.pieces(range(len(self)))
 
     def pieces(self, ids: Iterable[int]) -> list[str]:
         return [self._sp.id_to_piece(int(i)) for i in ids]
