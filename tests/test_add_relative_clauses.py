@@ -1,0 +1,90 @@
+"""Tests for scripts/add_relative_clauses.py on a small hand-written en/cs corpus
+(real simplemma lemmas, real noun-class lexicon)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+from test_data_scripts import SCRIPTS, load
+
+clauses = load("add_relative_clauses")
+suite = load("build_contrastive_suite")
+
+# Cues for the lexicon: each noun form after an adjective twice ("velkého grilu":
+# masculine or neuter; "velký gril": masculine; "malou hromadu": feminine).
+CORPUS = [
+    ("A big grill stands outside.", "Velký gril stojí venku."),
+    ("A small grill stands outside.", "Malý gril stojí venku."),
+    ("A man stands by a big grill.", "Muž stojí u velkého grilu."),
+    ("A boy stands by a small grill.", "Chlapec stojí u malého grilu."),
+    ("A man sees a small heap.", "Muž vidí malou hromadu."),
+    ("A boy sees a big heap.", "Chlapec vidí velkou hromadu."),
+    ("A big heap lies outside.", "Velká hromada leží venku."),
+    ("A small heap lies outside.", "Malá hromada leží venku."),
+    ("Snow lies on a heap.", "Sníh leží na hromadě."),
+    ("A man is outside.", "Muž je venku."),
+    ("A man stands by a grill", "Muž stojí u grilu"),
+]
+
+
+def lexicon_and_genders() -> tuple:
+    lines = [cs for _, cs in CORPUS]
+    lexicon = suite.build_lexicon(lines, "cs")
+    genders = clauses.lemma_genders_after_prepositions(
+        lines, lexicon, clauses.lemma_genders(lexicon))
+    return lexicon, genders
+
+
+def test_noun_classes_combine_form_and_lemma_evidence() -> None:
+    lexicon, genders = lexicon_and_genders()
+    # "grilu" alone could be neuter; its lemma "gril" is masculine
+    assert clauses.noun_classes("grilu", lexicon, genders) == {"ma_sg", "mi_sg"}
+    # "hromadě" has no adjective before it: feminine from its lemma, singular from -ě
+    assert clauses.noun_classes("hromadě", lexicon, genders) == {"f_sg"}
+    assert clauses.noun_classes("venku", lexicon, genders) == set()
+
+
+def test_clause_pronoun_agrees_with_the_last_noun() -> None:
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    for _ in range(10):  # every clause the random choice may take
+        en, cs = clauses.clause_pair(*CORPUS[2], lexicon, genders, rng)
+        assert en.startswith("A man stands by a big grill that ") and en.endswith(".")
+        assert cs.startswith("Muž stojí u velkého grilu, který ")  # nominative only
+        en, cs = clauses.clause_pair(*CORPUS[8], lexicon, genders, rng)
+        assert en.startswith("Snow lies on a heap that ")
+        assert cs.split(",")[1].split()[0] in ("která", "kterou")
+        assert ("která" in cs) == ("that is " in en)  # nominative: "that is ..."
+
+
+def test_pairs_without_a_known_final_noun_or_full_stop_are_skipped() -> None:
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    assert clauses.clause_pair(*CORPUS[9], lexicon, genders, rng) is None  # "venku"
+    assert clauses.clause_pair(*CORPUS[10], lexicon, genders, rng) is None  # no "."
+
+
+def test_command_line_writes_aligned_files_and_rejects_unaligned_input(
+        tmp_path: Path) -> None:
+    (tmp_path / "train.en").write_text("".join(en + "\n" for en, _ in CORPUS),
+                                       encoding="utf-8")
+    (tmp_path / "train.cs").write_text("".join(cs + "\n" for _, cs in CORPUS),
+                                       encoding="utf-8")
+    command = [sys.executable, str(SCRIPTS / "add_relative_clauses.py"),
+               "--src", str(tmp_path / "train.en"), "--tgt", str(tmp_path / "train.cs"),
+               "--count", "3", "--out", str(tmp_path / "out" / "clauses")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    made_en = (tmp_path / "out" / "clauses.en").read_text(encoding="utf-8").splitlines()
+    made_cs = (tmp_path / "out" / "clauses.cs").read_text(encoding="utf-8").splitlines()
+    assert len(made_en) == len(made_cs) == 3
+    assert all(", kter" in cs for cs in made_cs)
+
+    (tmp_path / "train.cs").write_text("Muž je venku.\n", encoding="utf-8")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip() == (f"error: {tmp_path / 'train.cs'}:2: file ends early "
+                                   f"({len(CORPUS)} source lines vs 1 reference lines)")
