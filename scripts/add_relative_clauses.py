@@ -45,7 +45,9 @@ import simplemma
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_contrastive_suite import (  # noqa: E402
     CS_NOUNS,
+    CS_NUMERALS,
     CS_PREPOSITIONS,
+    CS_REL_READINGS,
     Lexicon,
     build_lexicon,
     cores,
@@ -63,6 +65,8 @@ CLAUSES = (
     ("that everyone can see", "všichni vidí", "acc"),
     ("that someone is looking at", "si někdo prohlíží", "acc"),
 )
+# words that look like nouns to the cues but are not (e.g. "kolem": around)
+NOT_NOUNS = CS_PREPOSITIONS | CS_NUMERALS | set(CS_REL_READINGS)
 BE = {"sg": ("is", "je"), "pl": ("are", "jsou")}
 # gender/number class -> the form of "který" in each case
 PRONOUN = {
@@ -85,45 +89,49 @@ def lemma_of(form: str) -> str:
     return simplemma.lemmatize(form, lang="cs")
 
 
-def lemma_genders(lexicon: Lexicon) -> dict[str, set[str]]:
-    """Lemma -> the genders (ma, mi, f, n) that all of its forms with evidence allow."""
-    genders: dict[str, set[str]] = {}
-    for form, classes in lexicon.nouns.items():
-        allowed = {c.split("_")[0] for c in classes}
-        lemma = lemma_of(form)
-        genders[lemma] = genders.get(lemma, allowed) & allowed
-    return {lemma: found for lemma, found in genders.items() if found}
-
-
 def gender_from_ending(lemma: str) -> set[str]:
     """Genders a noun lemma's ending suggests: -ista masculine animate, -a feminine,
-    -o neuter, -ost feminine, another consonant masculine; other vowels: unknown."""
+    -o neuter, -ost feminine (but not "most", "host": unknown below five letters), a
+    hard consonant masculine; other vowels and soft consonants (muž, zeď): unknown."""
     if lemma.endswith("ista"):
         return {"ma"}
-    if lemma.endswith(("a", "ost")):
+    if lemma.endswith("a") or (lemma.endswith("ost") and len(lemma) > 4):
         return {"f"}
     if lemma.endswith("o"):
         return {"n"}
-    return set() if lemma[-1:] in "eěéiíyýuůúáó" else {"mi", "ma"}
+    if lemma.endswith("ost") or lemma[-1:] in "eěéiíyýuůúáóďťňčřšžcj":
+        return set()
+    return {"mi", "ma"}
 
 
-def lemma_genders_after_prepositions(lines: Iterable[str], lexicon: Lexicon,
-                                     genders: dict[str, set[str]]) -> dict[str, set[str]]:
-    """`genders` plus, for lemmas without adjective evidence, the gender their ending
-    suggests, when one of their forms follows a preposition at least twice (a noun
-    there, unless it is an adjective)."""
+def lemma_genders(lines: Iterable[str], lexicon: Lexicon) -> dict[str, set[str]]:
+    """Lemma -> the genders (ma, mi, f, n) of the noun it names.
+
+    With adjective evidence: the genders the most of its forms with evidence allow (one
+    misread form, like "aut" taken for feminine, does not decide), where they agree with
+    the ending's; a lemma whose evidence contradicts its ending ("jídlo": its one form
+    with evidence, "jídla", read as feminine) is left out. Without: the ending's, when
+    one of its forms follows a preposition at least twice (a noun there, unless it is
+    an adjective)."""
+    evidence: dict[str, Counter[str]] = {}
+    for form, classes in lexicon.nouns.items():
+        if form not in NOT_NOUNS:
+            evidence.setdefault(lemma_of(form), Counter()).update(
+                {c.split("_")[0] for c in classes})
+    genders = {}
+    for lemma, counts in evidence.items():
+        top = {g for g, n in counts.items() if n == max(counts.values())}
+        genders[lemma] = top & (gender_from_ending(lemma) or top)
     after = Counter(word.lower() for line in lines
                     for left, word in pairwise(cores(line.split()))
                     if left.lower() in CS_PREPOSITIONS)
-    found = dict(genders)
     for form, n in after.items():
-        if not form.isalpha():
-            continue
-        lemma = lemma_of(form)
-        if n >= 2 and lemma not in found \
+        if n >= 2 and form.isalpha() and form not in NOT_NOUNS \
                 and not cs_is_adjective(form, lexicon.vocab):
-            found[lemma] = gender_from_ending(lemma)
-    return {lemma: g for lemma, g in found.items() if g}
+            lemma = lemma_of(form)
+            if lemma not in evidence:
+                genders[lemma] = gender_from_ending(lemma)
+    return {lemma: found for lemma, found in genders.items() if found}
 
 
 def number_of(form: str, lemma: str) -> str | None:
@@ -140,14 +148,17 @@ def number_of(form: str, lemma: str) -> str | None:
 def noun_classes(form: str, lexicon: Lexicon, genders: dict[str, set[str]]) -> set[str]:
     """The gender/number classes (e.g. {'f_sg'}) a lower-case Czech word form may have:
     its own evidence narrowed by its lemma's gender, or, with none, its lemma's gender
-    and the number its ending gives; empty when neither says it is a noun."""
+    and the number its ending gives; empty when they disagree or nothing says it is a
+    noun."""
     if form in CS_NOUNS:
         return {CS_NOUNS[form]}
+    if form in NOT_NOUNS:
+        return set()
     known = lexicon.nouns.get(form, set())
-    gender = genders.get(lemma_of(form), set())
-    numbers = {c.split("_")[1] for c in known} or {number_of(form, lemma_of(form))} - {None}
-    classes = {f"{g}_{n}" for g in gender for n in numbers}
-    return (classes & known or known) if known else classes
+    lemma = lemma_of(form)
+    numbers = {c.split("_")[1] for c in known} or {number_of(form, lemma)} - {None}
+    classes = {f"{g}_{n}" for g in genders.get(lemma, ()) for n in numbers}
+    return classes & known if known else classes
 
 
 def pronoun_for(classes: set[str], case: str) -> str | None:
@@ -178,12 +189,12 @@ def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str
     return None
 
 
-def make_pairs(pairs: Sequence[tuple[str, str]], count: int, seed: int,
-               lexicon_lines: Iterable[str] = ()) -> list[tuple[str, str]]:
+def make_pairs(pairs: Sequence[tuple[str, str]], count: int,
+               seed: int) -> list[tuple[str, str]]:
     """Up to `count` new pairs from randomly chosen qualifying `pairs`."""
-    lines = [tgt for _, tgt in pairs] + list(lexicon_lines)
+    lines = [tgt for _, tgt in pairs]
     lexicon = build_lexicon(lines, "cs")
-    genders = lemma_genders_after_prepositions(lines, lexicon, lemma_genders(lexicon))
+    genders = lemma_genders(lines, lexicon)
     rng = random.Random(seed)
     order = list(range(len(pairs)))
     rng.shuffle(order)
