@@ -68,13 +68,10 @@ CLAUSES = (
 # words that look like nouns to the cues but are not (e.g. "kolem": around)
 NOT_NOUNS = CS_PREPOSITIONS | CS_NUMERALS | set(CS_REL_READINGS)
 BE = {"sg": ("is", "je"), "pl": ("are", "jsou")}
-# gender/number class -> the form of "který" in each case
-PRONOUN = {
-    "ma_sg": {"nom": "který", "acc": "kterého"}, "mi_sg": {"nom": "který", "acc": "který"},
-    "f_sg": {"nom": "která", "acc": "kterou"}, "n_sg": {"nom": "které", "acc": "které"},
-    "ma_pl": {"nom": "kteří", "acc": "které"}, "mi_pl": {"nom": "které", "acc": "které"},
-    "f_pl": {"nom": "které", "acc": "které"}, "n_pl": {"nom": "která", "acc": "která"},
-}
+# (gender/number class, case) -> the form of "který" (one per pair in the suite
+# builder's readings)
+PRONOUN = {(gn, case): form for form, readings in CS_REL_READINGS.items()
+           for case, gns in readings.items() for gn in gns}
 # endings that fix a form's number, by its lemma's last letter (-a: feminine like
 # žena, -o: neuter like město, else masculine like gril); a form equal to its lemma
 # is singular; other endings (feminine -y: genitive singular or plural) say nothing
@@ -163,7 +160,7 @@ def noun_classes(form: str, lexicon: Lexicon, genders: dict[str, set[str]]) -> s
 
 def pronoun_for(classes: set[str], case: str) -> str | None:
     """The one form of "který" that agrees with every class, else None."""
-    forms = {PRONOUN[c][case] for c in classes}
+    forms = {PRONOUN[c, case] for c in classes}
     return forms.pop() if len(forms) == 1 else None
 
 
