@@ -1,19 +1,35 @@
 #!/usr/bin/env python3
-"""Make en->cs training pairs whose last noun gets a relative clause.
+"""Make en->cs training pairs with a relative clause whose Czech pronoun agrees with
+its noun.
 
 Czech relative pronouns agree in gender and number with their noun ("u grilu,
 který ...", "na hromadě, která ..."), and the Multi30k training text has a clause
-after few of the noun forms that references use before one. This script takes
-training pairs whose sentences both end in a word and a full stop ("... around a
-grill." / "... u grilu.") and whose Czech last word is a noun form of known gender
-and number, and appends one short clause to both sides:
+after few of the noun forms that references use before one, and few clauses on a
+person separated from it by a prepositional phrase ("Dívka v uniformě, která ...").
+This script makes two kinds of pairs:
 
-    Two men sit around a grill that is standing nearby.
-    Dva muži sedí u grilu, který stojí poblíž.
+- On a person subject with a prepositional phrase (subject_clause_pairs), from every
+  pair that starts so, once inside the sentence and once as a fragment with an
+  English participle:
 
-The pronoun's form follows from the noun's class (nominative or accusative, see
-CLAUSES); the English side uses "that", which carries no gender, so only the Czech
-noun tells the model which form to write.
+      A man in a blue shirt who is smiling is standing on a ladder.
+      Muž v modré košili, který se usmívá, stojí na žebříku.
+      A man in a blue shirt smiling.
+      Muž v modré košili, který se usmívá.
+
+- On the last noun (clause_pair), from randomly chosen pairs whose sentences both end
+  in a word and a full stop and whose Czech last word is a noun form of known gender
+  and number, until there are --count pairs in all:
+
+      Two men sit around a grill that is standing nearby.
+      Dva muži sedí u grilu, který stojí poblíž.
+
+  The pronoun's case is nominative or accusative (see CLAUSES); the English side
+  uses "that", which carries no gender, so only the Czech noun tells the model which
+  form to write.
+
+A Czech masculine noun translating an English word for people (EN_PERSONS) is
+animate, and takes that word's number.
 
 Noun classes: a noun form's classes come from the adjectives before it in the
 Czech text (build_contrastive_suite.build_lexicon). Forms without that evidence
@@ -68,6 +84,32 @@ CLAUSES = (
 # words that look like nouns to the cues but are not (e.g. "kolem": around)
 NOT_NOUNS = CS_PREPOSITIONS | CS_NUMERALS | set(CS_REL_READINGS)
 BE = {"sg": ("is", "je"), "pl": ("are", "jsou")}
+# English words for people, with their number; a Czech masculine noun translating one
+# is animate (plural "kteří", not "které")
+EN_PERSONS = {
+    **dict.fromkeys("man woman girl boy person child kid lady guy gentleman baby toddler "
+                    "player worker musician singer dancer rider cyclist biker skier "
+                    "surfer climber runner swimmer tourist student teenager performer "
+                    "officer soldier firefighter fireman policeman chef artist "
+                    "athlete skateboarder spectator audience".split(), "sg"),
+    **dict.fromkeys("men women girls boys people persons children kids ladies guys "
+                    "babies toddlers players workers musicians singers dancers riders "
+                    "cyclists bikers skiers surfers climbers runners swimmers tourists "
+                    "students teenagers performers officers soldiers firefighters "
+                    "firemen policemen chefs artists athletes skateboarders "
+                    "spectators".split(), "pl"),
+}
+EN_PREPOSITIONS = frozenset("in on with at near by behind under".split())
+# (English participle phrase, Czech predicate for one person, for several): clauses
+# about a person, present tense so only the pronoun shows the gender
+PERSON_CLAUSES = (
+    ("smiling", "se usmívá", "se usmívají"),
+    ("laughing", "se směje", "se smějí"),
+    ("looking at the camera", "se dívá do kamery", "se dívají do kamery"),
+    ("wearing sunglasses", "má sluneční brýle", "mají sluneční brýle"),
+    ("talking on the phone", "telefonuje", "telefonují"),
+    ("waiting for a friend", "čeká na kamaráda", "čekají na kamaráda"),
+)
 # (gender/number class, case) -> the form of "který" (one per pair in the suite
 # builder's readings)
 PRONOUN = {(gn, case): form for form, readings in CS_REL_READINGS.items()
@@ -164,6 +206,15 @@ def pronoun_for(classes: set[str], case: str) -> str | None:
     return forms.pop() if len(forms) == 1 else None
 
 
+def person_classes(classes: set[str], english_word: str) -> set[str]:
+    """`classes` narrowed by the English word for the same noun when it names people:
+    its number, and animate if masculine; unchanged otherwise."""
+    number = EN_PERSONS.get(english_word.lower())
+    if number is None:
+        return classes
+    return {c for c in classes if c.endswith(number) and not c.startswith("mi")}
+
+
 def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str]],
                 rng: random.Random) -> tuple[str, str] | None:
     """The pair with a clause after its last word, or None when it does not qualify."""
@@ -173,7 +224,8 @@ def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str
     last_src, last_tgt = src[:-1].split()[-1:], tgt[:-1].split()[-1:]
     if not (last_src and last_src[0].isalpha() and last_tgt and last_tgt[0].isalpha()):
         return None
-    classes = noun_classes(last_tgt[0].lower(), lexicon, genders)
+    classes = person_classes(noun_classes(last_tgt[0].lower(), lexicon, genders),
+                             last_src[0])
     numbers = {c.split("_")[1] for c in classes}
     if len(numbers) != 1:
         return None
@@ -186,22 +238,97 @@ def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str
     return None
 
 
+def english_subject(words: Sequence[str]) -> tuple[int, int] | None:
+    """(person, be) for a sentence starting with a person and one prepositional phrase
+    ("A man in a blue shirt is ..."): the person's index and the "is"/"are" after the
+    phrase's; else None."""
+    for person, (word, prep) in enumerate(pairwise(words[:4])):
+        if word.lower() in EN_PERSONS and prep.lower() in EN_PREPOSITIONS:
+            for be in range(person + 3, min(person + 8, len(words))):
+                if words[be] in ("is", "are"):
+                    phrase = words[person + 2:be]
+                    return (person, be) if all(
+                        w.isalpha() and w.lower() not in EN_PREPOSITIONS and w != "and"
+                        for w in phrase) else None
+            return None
+    return None
+
+
+def czech_subject(words: Sequence[str], lexicon: Lexicon) -> tuple[int, int] | None:
+    """(head, end) for a Czech sentence starting with a noun, a preposition, adjectives
+    and a noun ("Muž v modré košili stojí ..."): the head noun's index and the phrase's
+    last word's, when a verb-like word (not "a", not a preposition) follows; else None."""
+    for head in range(min(3, len(words) - 2)):
+        if words[head + 1].lower() in CS_PREPOSITIONS:
+            end = head + 2
+            while end < len(words) and cs_is_adjective(words[end].lower(), lexicon.vocab):
+                end += 1
+            following = words[end + 1:end + 2]
+            if following and words[end].isalpha() and following[0].isalpha() \
+                    and following[0].lower() not in CS_PREPOSITIONS | {"a", "i"} \
+                    and all(w.isalpha() for w in words[:end]):
+                return head, end
+            return None
+    return None
+
+
+def subject_clause_pairs(src: str, tgt: str, lexicon: Lexicon,
+                         genders: dict[str, set[str]],
+                         rng: random.Random) -> list[tuple[str, str]]:
+    """Two pairs from a pair whose subject is a person with a prepositional phrase, a
+    clause on the person (not on the nearer noun of the phrase):
+
+        A man in a blue shirt who is smiling is standing on a ladder.
+        Muž v modré košili, který se usmívá, stojí na žebříku.
+        A man in a blue shirt smiling.
+        Muž v modré košili, který se usmívá.
+
+    or none when the pair does not start so."""
+    src_words, tgt_words = src.split(), tgt.split()
+    found_en, found_cs = english_subject(src_words), czech_subject(tgt_words, lexicon)
+    if found_en is None or found_cs is None:
+        return []
+    (person, be_at), (head, end) = found_en, found_cs
+    # as many Czech words after the preposition as English ones besides articles, so
+    # the Czech phrase is not cut short ("v uniformě pilota": "in a pilot uniform")
+    english_phrase = [w for w in src_words[person + 2:be_at]
+                      if w.lower() not in ("a", "an", "the")]
+    if len(english_phrase) != end - head - 1:
+        return []
+    classes = person_classes(noun_classes(tgt_words[head].lower(), lexicon, genders),
+                             src_words[person])
+    pronoun = pronoun_for(classes, "nom")
+    if pronoun is None or noun_classes(tgt_words[end].lower(), lexicon, genders) == set():
+        return []
+    english, one, several = rng.choice(PERSON_CLAUSES)
+    czech = one if EN_PERSONS[src_words[person].lower()] == "sg" else several
+    subject_en, rest_en = " ".join(src_words[:be_at]), " ".join(src_words[be_at:])
+    subject_cs, rest_cs = " ".join(tgt_words[:end + 1]), " ".join(tgt_words[end + 1:])
+    be = src_words[be_at]
+    return [(f"{subject_en} who {be} {english} {rest_en}",
+             f"{subject_cs}, {pronoun} {czech}, {rest_cs}"),
+            (f"{subject_en} {english}.", f"{subject_cs}, {pronoun} {czech}.")]
+
+
 def make_pairs(pairs: Sequence[tuple[str, str]], count: int,
                seed: int) -> list[tuple[str, str]]:
-    """Up to `count` new pairs from randomly chosen qualifying `pairs`."""
+    """Up to `count` new pairs: first those with a clause on a person subject, from
+    every qualifying pair, then ones with a clause on the last noun, from randomly
+    chosen qualifying pairs."""
     lines = [tgt for _, tgt in pairs]
     lexicon = build_lexicon(lines, "cs")
     genders = lemma_genders(lines, lexicon)
     rng = random.Random(seed)
+    made = [new for pair in pairs
+            for new in subject_clause_pairs(*pair, lexicon, genders, rng)][:count]
     order = list(range(len(pairs)))
     rng.shuffle(order)
-    made = []
     for i in order:
+        if len(made) == count:
+            break
         pair = clause_pair(*pairs[i], lexicon, genders, rng)
         if pair is not None:
             made.append(pair)
-            if len(made) == count:
-                break
     return made
 
 

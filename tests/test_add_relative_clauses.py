@@ -31,6 +31,10 @@ CORPUS = [
     ("A small bridge stands there.", "Malý most stojí tam."),
     ("A man eats small food.", "Muž jí malou jídlo."),  # a misread cue: "jídlo" is neuter
     ("A boy eats big food.", "Chlapec jí velkou jídlo."),
+    ("Men with a small heap are standing outside.", "Muži s malou hromadou stojí venku."),
+    ("A girl on a big heap is sitting outside.", "Dívka na velké hromadě sedí venku."),
+    ("A man on a big heap of snow is outside.", "Muž na velké hromadě sněhu je venku."),
+    ("A grill on a big heap is outside.", "Gril na velké hromadě je venku."),
 ]
 
 
@@ -78,6 +82,39 @@ def test_pairs_without_a_known_final_noun_or_full_stop_are_skipped() -> None:
     assert clauses.clause_pair(*CORPUS[10], lexicon, genders, rng) is None  # no "."
 
 
+def test_a_person_subject_gets_a_clause_across_its_prepositional_phrase() -> None:
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    (inside_en, inside_cs), (alone_en, alone_cs) = clauses.subject_clause_pairs(
+        *CORPUS[15], lexicon, genders, rng)
+    # animate plural "kteří", not the nearer "hromadou"'s "která"
+    assert inside_en.startswith("Men with a small heap who are ")
+    assert inside_en.endswith(" are standing outside.")
+    assert inside_cs.startswith("Muži s malou hromadou, kteří ")
+    assert inside_cs.endswith(", stojí venku.")
+    assert alone_en.startswith("Men with a small heap ") and "outside" not in alone_en
+    assert alone_cs == inside_cs.split(", stojí")[0] + "."
+    participle = alone_en.removeprefix("Men with a small heap ").removesuffix(".")
+    assert inside_en == f"Men with a small heap who are {participle} are standing outside."
+    _, (_, alone_cs) = clauses.subject_clause_pairs(*CORPUS[16], lexicon, genders, rng)
+    assert alone_cs.startswith("Dívka na velké hromadě, která ")
+
+
+def test_subject_clauses_need_a_person_and_the_whole_phrase() -> None:
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    # "hromadě sněhu": the Czech phrase has fewer words than "big heap of snow"
+    assert clauses.subject_clause_pairs(*CORPUS[17], lexicon, genders, rng) == []
+    assert clauses.subject_clause_pairs(*CORPUS[18], lexicon, genders, rng) == []  # grill
+    assert clauses.subject_clause_pairs(*CORPUS[0], lexicon, genders, rng) == []
+
+
+def test_an_english_word_for_people_makes_a_masculine_noun_animate() -> None:
+    assert clauses.person_classes({"ma_pl", "mi_pl"}, "players") == {"ma_pl"}
+    assert clauses.person_classes({"ma_sg", "ma_pl"}, "Man") == {"ma_sg"}
+    assert clauses.person_classes({"ma_pl", "mi_pl"}, "grills") == {"ma_pl", "mi_pl"}
+
+
 def test_command_line_writes_aligned_files_and_rejects_unaligned_input(
         tmp_path: Path) -> None:
     (tmp_path / "train.en").write_text("".join(en + "\n" for en, _ in CORPUS),
@@ -92,7 +129,7 @@ def test_command_line_writes_aligned_files_and_rejects_unaligned_input(
     made_en = (tmp_path / "out" / "clauses.en").read_text(encoding="utf-8").splitlines()
     made_cs = (tmp_path / "out" / "clauses.cs").read_text(encoding="utf-8").splitlines()
     assert len(made_en) == len(made_cs) == 3
-    assert all(", kter" in cs for cs in made_cs)
+    assert all(", kte" in cs for cs in made_cs)  # který, kteří, ...
 
     (tmp_path / "train.cs").write_text("Muž je venku.\n", encoding="utf-8")
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
