@@ -8,14 +8,16 @@ after few of the noun forms that references use before one, and few clauses on a
 person separated from it by a prepositional phrase ("Dívka v uniformě, která ...").
 This script makes two kinds of pairs:
 
-- On a person subject with a prepositional phrase (subject_clause_pairs), from every
-  pair that starts so, once inside the sentence and once as a fragment with an
-  English participle:
+- On a person before a prepositional phrase, from every pair that starts so
+  (subject_clause_pairs) or ends so (last_person_clause_pairs), once with "who" and
+  once with an English participle:
 
       A man in a blue shirt who is smiling is standing on a ladder.
       Muž v modré košili, který se usmívá, stojí na žebříku.
       A man in a blue shirt smiling.
       Muž v modré košili, který se usmívá.
+      ... featuring a man in a black apron who is looking at the camera.
+      ... zachycující muže v černé zástěře, který se dívá do kamery.
 
 - On the last noun (clause_pair), from randomly chosen pairs whose sentences both end
   in a word and a full stop and whose Czech last word is a noun form of known gender
@@ -28,8 +30,9 @@ This script makes two kinds of pairs:
   uses "that", which carries no gender, so only the Czech noun tells the model which
   form to write.
 
-A Czech masculine noun translating an English word for people (EN_PERSONS) is
-animate, and takes that word's number.
+A Czech noun translating an English word for people (EN_PERSONS) takes that word's
+number and, for "man", "woman" and the like, its sex's gender (EN_SEXES); a
+masculine one is animate.
 
 Noun classes: a noun form's classes come from the adjectives before it in the
 Czech text (build_contrastive_suite.build_lexicon). Forms without that evidence
@@ -87,8 +90,8 @@ BE = {"sg": ("is", "je"), "pl": ("are", "jsou")}
 # English words for people, with their number; a Czech masculine noun translating one
 # is animate (plural "kteří", not "které")
 EN_PERSONS = {
-    **dict.fromkeys("man woman girl boy person child kid lady guy gentleman baby toddler "
-                    "player worker musician singer dancer rider cyclist biker skier "
+    **dict.fromkeys("man woman girl boy person mother child kid lady guy gentleman baby "
+                    "toddler player worker musician singer dancer rider cyclist biker skier "
                     "surfer climber runner swimmer tourist student teenager performer "
                     "officer soldier firefighter fireman policeman chef artist "
                     "athlete skateboarder spectator audience".split(), "sg"),
@@ -99,6 +102,14 @@ EN_PERSONS = {
                     "firemen policemen chefs artists athletes skateboarders "
                     "spectators".split(), "pl"),
 }
+# English words for people of one sex -> the gender of a Czech noun translating them
+EN_SEXES = {
+    **dict.fromkeys("woman women girl girls lady ladies mother".split(), "f"),
+    **dict.fromkeys("man men boy boys guy guys gentleman fireman firemen policeman "
+                    "policemen".split(), "ma"),
+}
+# lemmas whose plural agrees as feminine ("děti, které")
+FEMININE_PLURALS = frozenset({"dítě"})
 EN_PREPOSITIONS = frozenset("in on with at near by behind under".split())
 # (English participle phrase, Czech predicate for one person, for several): clauses
 # about a person, present tense so only the pronoun shows the gender
@@ -196,7 +207,8 @@ def noun_classes(form: str, lexicon: Lexicon, genders: dict[str, set[str]]) -> s
     known = lexicon.nouns.get(form, set())
     lemma = lemma_of(form)
     numbers = {c.split("_")[1] for c in known} or {number_of(form, lemma)} - {None}
-    classes = {f"{g}_{n}" for g in genders.get(lemma, ()) for n in numbers}
+    classes = {f"{'f' if n == 'pl' and lemma in FEMININE_PLURALS else g}_{n}"
+               for g in genders.get(lemma, ()) for n in numbers}
     return classes & known if known else classes
 
 
@@ -208,11 +220,14 @@ def pronoun_for(classes: set[str], case: str) -> str | None:
 
 def person_classes(classes: set[str], english_word: str) -> set[str]:
     """`classes` narrowed by the English word for the same noun when it names people:
-    its number, and animate if masculine; unchanged otherwise."""
-    number = EN_PERSONS.get(english_word.lower())
-    if number is None:
+    its number, its sex's gender if it has one ("woman": not "zákaznice" read as
+    masculine), and animate if masculine; unchanged otherwise."""
+    word = english_word.lower()
+    if word not in EN_PERSONS:
         return classes
-    return {c for c in classes if c.endswith(number) and not c.startswith("mi")}
+    gender = EN_SEXES.get(word, "")
+    return {c for c in classes if c.endswith(EN_PERSONS[word]) and c.startswith(gender)
+            and not c.startswith("mi")}
 
 
 def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str]],
@@ -246,12 +261,37 @@ def english_subject(words: Sequence[str]) -> tuple[int, int] | None:
         if word.lower() in EN_PERSONS and prep.lower() in EN_PREPOSITIONS:
             for be in range(person + 3, min(person + 8, len(words))):
                 if words[be] in ("is", "are"):
-                    phrase = words[person + 2:be]
-                    return (person, be) if all(
-                        w.isalpha() and w.lower() not in EN_PREPOSITIONS and w != "and"
-                        for w in phrase) else None
+                    return (person, be) if is_plain_phrase(words[person + 2:be]) else None
             return None
     return None
+
+
+def english_last_person(words: Sequence[str]) -> int | None:
+    """Index of the person in a sentence ending with a person and one prepositional
+    phrase ("... featuring a man in a black apron."), else None."""
+    if not words or not words[-1].endswith("."):
+        return None
+    words = [*words[:-1], words[-1][:-1]]
+    for person in range(len(words) - 3, max(len(words) - 8, 0) - 1, -1):
+        if words[person].lower() in EN_PERSONS \
+                and words[person + 1].lower() in EN_PREPOSITIONS:
+            return person if is_plain_phrase(words[person + 2:]) else None
+    return None
+
+
+def is_plain_phrase(words: Sequence[str]) -> bool:
+    """Words without punctuation, prepositions or "and" ("a blue shirt")."""
+    return all(w.isalpha() and w.lower() not in EN_PREPOSITIONS and w != "and"
+               for w in words)
+
+
+def czech_phrase_end(words: Sequence[str], prep: int, lexicon: Lexicon) -> int:
+    """Index of the last word of the phrase a preposition at `prep` starts: the first
+    word after its adjectives."""
+    end = prep + 1
+    while end < len(words) - 1 and cs_is_adjective(words[end].lower(), lexicon.vocab):
+        end += 1
+    return end
 
 
 def czech_subject(words: Sequence[str], lexicon: Lexicon) -> tuple[int, int] | None:
@@ -260,9 +300,7 @@ def czech_subject(words: Sequence[str], lexicon: Lexicon) -> tuple[int, int] | N
     last word's, when a verb-like word (not "a", not a preposition) follows; else None."""
     for head in range(min(3, len(words) - 2)):
         if words[head + 1].lower() in CS_PREPOSITIONS:
-            end = head + 2
-            while end < len(words) and cs_is_adjective(words[end].lower(), lexicon.vocab):
-                end += 1
+            end = czech_phrase_end(words, head + 1, lexicon)
             following = words[end + 1:end + 2]
             if following and words[end].isalpha() and following[0].isalpha() \
                     and following[0].lower() not in CS_PREPOSITIONS | {"a", "i"} \
@@ -270,6 +308,40 @@ def czech_subject(words: Sequence[str], lexicon: Lexicon) -> tuple[int, int] | N
                 return head, end
             return None
     return None
+
+
+def czech_last_head(words: Sequence[str], lexicon: Lexicon) -> int | None:
+    """Index of the noun before a sentence's last preposition when the phrase that
+    preposition starts (adjectives and a noun) ends the sentence ("... muže v černé
+    zástěře."), else None."""
+    if len(words) < 3 or not words[-1].endswith(".") or not words[-1][:-1].isalpha():
+        return None
+    prep = max((i for i, w in enumerate(words) if w.lower() in CS_PREPOSITIONS),
+               default=0)
+    if prep < 1 or not words[prep - 1].isalpha() \
+            or czech_phrase_end(words, prep, lexicon) != len(words) - 1:
+        return None
+    return prep - 1
+
+
+def person_clause(person: str, phrase_en: Sequence[str], head: str,
+                  phrase_cs: Sequence[str], lexicon: Lexicon, genders: dict[str, set[str]],
+                  rng: random.Random) -> tuple[str, str] | None:
+    """(English participle phrase, Czech "pronoun predicate") for a clause on the Czech
+    noun `head`, which translates the English `person`; `phrase_en` and `phrase_cs` are
+    the words of the prepositional phrases after them, without the prepositions. None
+    when the Czech phrase has not as many words as the English besides articles (it
+    was cut short: "v uniformě pilota" for "in a pilot uniform"), does not end in a
+    noun, or the head's class does not fix the pronoun."""
+    if len([w for w in phrase_en if w.lower() not in ("a", "an", "the")]) \
+            != len(phrase_cs):
+        return None
+    classes = person_classes(noun_classes(head.lower(), lexicon, genders), person)
+    pronoun = pronoun_for(classes, "nom")
+    if pronoun is None or not noun_classes(phrase_cs[-1].lower(), lexicon, genders):
+        return None
+    english, one, several = rng.choice(PERSON_CLAUSES)
+    return english, f"{pronoun} {one if EN_PERSONS[person.lower()] == 'sg' else several}"
 
 
 def subject_clause_pairs(src: str, tgt: str, lexicon: Lexicon,
@@ -289,38 +361,60 @@ def subject_clause_pairs(src: str, tgt: str, lexicon: Lexicon,
     if found_en is None or found_cs is None:
         return []
     (person, be_at), (head, end) = found_en, found_cs
-    # as many Czech words after the preposition as English ones besides articles, so
-    # the Czech phrase is not cut short ("v uniformě pilota": "in a pilot uniform")
-    english_phrase = [w for w in src_words[person + 2:be_at]
-                      if w.lower() not in ("a", "an", "the")]
-    if len(english_phrase) != end - head - 1:
+    clause = person_clause(src_words[person], src_words[person + 2:be_at], tgt_words[head],
+                           tgt_words[head + 2:end + 1], lexicon, genders, rng)
+    if clause is None:
         return []
-    classes = person_classes(noun_classes(tgt_words[head].lower(), lexicon, genders),
-                             src_words[person])
-    pronoun = pronoun_for(classes, "nom")
-    if pronoun is None or noun_classes(tgt_words[end].lower(), lexicon, genders) == set():
-        return []
-    english, one, several = rng.choice(PERSON_CLAUSES)
-    czech = one if EN_PERSONS[src_words[person].lower()] == "sg" else several
+    english, czech = clause
     subject_en, rest_en = " ".join(src_words[:be_at]), " ".join(src_words[be_at:])
     subject_cs, rest_cs = " ".join(tgt_words[:end + 1]), " ".join(tgt_words[end + 1:])
-    be = src_words[be_at]
-    return [(f"{subject_en} who {be} {english} {rest_en}",
-             f"{subject_cs}, {pronoun} {czech}, {rest_cs}"),
-            (f"{subject_en} {english}.", f"{subject_cs}, {pronoun} {czech}.")]
+    return [(f"{subject_en} who {src_words[be_at]} {english} {rest_en}",
+             f"{subject_cs}, {czech}, {rest_cs}"),
+            (f"{subject_en} {english}.", f"{subject_cs}, {czech}.")]
+
+
+def last_person_clause_pairs(src: str, tgt: str, lexicon: Lexicon,
+                             genders: dict[str, set[str]],
+                             rng: random.Random) -> list[tuple[str, str]]:
+    """Two pairs from a pair ending with a person and a prepositional phrase, a clause
+    on the person (not on the nearer noun of the phrase), with "who" and with a
+    participle:
+
+        ... featuring a man in a black apron who is smiling.
+        ... zachycující muže v černé zástěře, který se usmívá.
+        ... featuring a man in a black apron smiling.
+        ... zachycující muže v černé zástěře, který se usmívá.
+
+    or none when the pair does not end so."""
+    src, tgt = src.rstrip(), tgt.rstrip()
+    src_words, tgt_words = src.split(), tgt.split()
+    person, head = english_last_person(src_words), czech_last_head(tgt_words, lexicon)
+    if person is None or head is None:
+        return []
+    phrase_cs = [*tgt_words[head + 2:-1], tgt_words[-1][:-1]]
+    phrase_en = [*src_words[person + 2:-1], src_words[-1][:-1]]
+    clause = person_clause(src_words[person], phrase_en, tgt_words[head], phrase_cs,
+                           lexicon, genders, rng)
+    if clause is None:
+        return []
+    english, czech = clause
+    be = BE[EN_PERSONS[src_words[person].lower()]][0]
+    return [(f"{src[:-1]} who {be} {english}.", f"{tgt[:-1]}, {czech}."),
+            (f"{src[:-1]} {english}.", f"{tgt[:-1]}, {czech}.")]
 
 
 def make_pairs(pairs: Sequence[tuple[str, str]], count: int,
                seed: int) -> list[tuple[str, str]]:
-    """Up to `count` new pairs: first those with a clause on a person subject, from
-    every qualifying pair, then ones with a clause on the last noun, from randomly
-    chosen qualifying pairs."""
+    """Up to `count` new pairs: first those with a clause on a person before a
+    prepositional phrase, at the start or the end of the sentence, from every
+    qualifying pair, then ones with a clause on the last noun, from randomly chosen
+    qualifying pairs."""
     lines = [tgt for _, tgt in pairs]
     lexicon = build_lexicon(lines, "cs")
     genders = lemma_genders(lines, lexicon)
     rng = random.Random(seed)
-    made = [new for pair in pairs
-            for new in subject_clause_pairs(*pair, lexicon, genders, rng)][:count]
+    made = [new for make in (subject_clause_pairs, last_person_clause_pairs)
+            for pair in pairs for new in make(*pair, lexicon, genders, rng)][:count]
     order = list(range(len(pairs)))
     rng.shuffle(order)
     for i in order:

@@ -35,6 +35,9 @@ CORPUS = [
     ("A girl on a big heap is sitting outside.", "Dívka na velké hromadě sedí venku."),
     ("A man on a big heap of snow is outside.", "Muž na velké hromadě sněhu je venku."),
     ("A grill on a big heap is outside.", "Gril na velké hromadě je venku."),
+    ("There is a girl by a big grill.", "Je tam dívka u velkého grilu."),
+    ("A man stands with small children.", "Muž stojí s malými dětmi."),
+    ("A woman stands with big children.", "Žena stojí s velkými dětmi."),
 ]
 
 
@@ -109,10 +112,30 @@ def test_subject_clauses_need_a_person_and_the_whole_phrase() -> None:
     assert clauses.subject_clause_pairs(*CORPUS[0], lexicon, genders, rng) == []
 
 
-def test_an_english_word_for_people_makes_a_masculine_noun_animate() -> None:
+def test_a_person_at_the_end_gets_a_clause_across_its_prepositional_phrase() -> None:
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    (who_en, who_cs), (participle_en, participle_cs) = \
+        clauses.last_person_clause_pairs(*CORPUS[19], lexicon, genders, rng)
+    assert who_en.startswith("There is a girl by a big grill who is ")
+    assert who_cs.startswith("Je tam dívka u velkého grilu, která ")  # not "který"
+    assert participle_cs == who_cs
+    assert participle_en == who_en.replace(" who is", "")
+    assert clauses.last_person_clause_pairs(*CORPUS[2], lexicon, genders, rng) == []
+
+
+def test_an_english_word_for_people_fixes_number_sex_and_animacy() -> None:
     assert clauses.person_classes({"ma_pl", "mi_pl"}, "players") == {"ma_pl"}
     assert clauses.person_classes({"ma_sg", "ma_pl"}, "Man") == {"ma_sg"}
+    assert clauses.person_classes({"ma_sg", "f_sg"}, "woman") == {"f_sg"}
+    assert clauses.person_classes({"ma_sg", "mi_sg"}, "girl") == set()
     assert clauses.person_classes({"ma_pl", "mi_pl"}, "grills") == {"ma_pl", "mi_pl"}
+
+
+def test_children_agree_as_feminine_in_the_plural() -> None:
+    lexicon, _ = lexicon_and_genders()
+    assert "n_pl" in lexicon.nouns["dětmi"]
+    assert clauses.noun_classes("dětmi", lexicon, {"dítě": {"n"}}) == {"f_pl"}
 
 
 def test_command_line_writes_aligned_files_and_rejects_unaligned_input(
