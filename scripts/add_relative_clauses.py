@@ -332,9 +332,11 @@ def person_clause(person: str, phrase_en: Sequence[str], head: str,
     the words of the prepositional phrases after them, without the prepositions. None
     when the Czech phrase has not as many words as the English besides articles (it
     was cut short: "v uniformě pilota" for "in a pilot uniform"), does not end in a
-    noun, or the head's class does not fix the pronoun."""
+    noun, or the head is an adjective or its class does not fix the pronoun."""
     if len([w for w in phrase_en if w.lower() not in ("a", "an", "the")]) \
             != len(phrase_cs):
+        return None
+    if cs_is_adjective(head.lower(), lexicon.vocab):  # "Muži oblečenému do ...": dative
         return None
     classes = person_classes(noun_classes(head.lower(), lexicon, genders), person)
     pronoun = pronoun_for(classes, "nom")

@@ -38,6 +38,8 @@ CORPUS = [
     ("There is a girl by a big grill.", "Je tam dívka u velkého grilu."),
     ("A man stands with small children.", "Muž stojí s malými dětmi."),
     ("A woman stands with big children.", "Žena stojí s velkými dětmi."),
+    ("A dressed man is outside.", "Oblečený muž je venku."),
+    ("A dressed woman is outside.", "Oblečená žena je venku."),
 ]
 
 
@@ -110,6 +112,15 @@ def test_subject_clauses_need_a_person_and_the_whole_phrase() -> None:
     assert clauses.subject_clause_pairs(*CORPUS[17], lexicon, genders, rng) == []
     assert clauses.subject_clause_pairs(*CORPUS[18], lexicon, genders, rng) == []  # grill
     assert clauses.subject_clause_pairs(*CORPUS[0], lexicon, genders, rng) == []
+    # the word before the preposition is an adjective ("Muži oblečenému v malé
+    # hromadě ...": to the man dressed in ...), not the person
+    genders["oblečený"] = {"ma"}
+    assert clauses.noun_classes("oblečenému", lexicon, genders) == {"ma_sg"}
+    phrase_en, phrase_cs = ["a", "small", "heap"], ["malé", "hromadě"]
+    assert clauses.person_clause("man", phrase_en, "oblečenému", phrase_cs, lexicon,
+                                 genders, rng) is None
+    assert clauses.person_clause("man", phrase_en, "muž", phrase_cs, lexicon, genders,
+                                 rng) is not None
 
 
 def test_a_person_at_the_end_gets_a_clause_across_its_prepositional_phrase() -> None:
