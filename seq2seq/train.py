@@ -41,6 +41,7 @@ from seq2seq.contrast import EncodedSuite, contrastive_loss, read_suite
 from seq2seq.corpus import EncodedCorpus
 from seq2seq.environment import describe_environment
 from seq2seq.errors import first_line
+from seq2seq.loss import linear_cross_entropy
 from seq2seq.metrics import bleu
 from seq2seq.model import Seq2Seq, target_log_probs
 from seq2seq.prepare import PreparedData, make_out_dir, prepare, sampled_train
@@ -545,21 +546,16 @@ def train_step(
         with getattr(model, "no_sync", nullcontext)(), autocast():
             pairwise = contrastive_loss(model, contrastive)  # (rows,)
         (pairwise.sum() * contrastive_weight * scale).backward()
-    passes, tensors = 1, (batch.src, batch.src_len, batch.tgt_in, batch.tgt_out)
-    if rdrop > 0:  # R-Drop: the batch twice in one forward, one dropout mask each
-        passes, tensors = 2, tuple(torch.cat([t, t]) for t in tensors)
-    *inputs, targets = tensors
-    with autocast():
-        logits = model(*inputs)  # (passes * b, t, vocab)
-    logits = logits.float()
-    loss_sum = F.cross_entropy(  # F.cross_entropy: faster than log_softmax + gather on CPU
-        logits.flatten(0, 1), targets.flatten(), ignore_index=PAD,
-        label_smoothing=label_smoothing, reduction="sum",
-    ) / passes
-    objective = loss_sum
     if rdrop > 0:
-        log_probs = F.log_softmax(logits, dim=-1)
-        objective = objective + rdrop * consistency_loss(*log_probs.chunk(2), batch.tgt_out)
+        loss_sum, objective = rdrop_objective(model, batch, label_smoothing, rdrop, autocast)
+    else:
+        with autocast():
+            vectors = model(batch.src, batch.src_len, batch.tgt_in, features=True)  # (b, t, d)
+        generator = getattr(model, "module", model).generator  # model may be DDP
+        loss_sum = objective = linear_cross_entropy(
+            vectors.float().flatten(0, 1), generator.weight, batch.tgt_out.flatten(),
+            label_smoothing=label_smoothing, ignore_index=PAD,
+            matmul_dtype=torch.bfloat16 if bf16 else torch.float32)
     (objective * scale).backward()
     if clip_norm > 0:
         torch.nn.utils.clip_grad_norm_(params, clip_norm)
@@ -569,6 +565,24 @@ def train_step(
     optimizer.zero_grad(set_to_none=True)
     return StepResult(loss_sum.item() / tokens, tokens,
                       None if pairwise is None else pairwise.mean().item())
+
+
+def rdrop_objective(model: torch.nn.Module, batch: Batch, label_smoothing: float,
+                    rdrop: float, autocast: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """R-Drop: the batch twice in one forward pass, one dropout mask each. Returns the
+    token-summed label-smoothed cross-entropy (the mean of the two passes') and that
+    plus `rdrop` times `consistency_loss`."""
+    *inputs, targets = (torch.cat([t, t]) for t in
+                        (batch.src, batch.src_len, batch.tgt_in, batch.tgt_out))
+    with autocast():
+        logits = model(*inputs)  # (2 * b, t, vocab)
+    logits = logits.float()
+    loss_sum = F.cross_entropy(  # F.cross_entropy: faster than log_softmax + gather on CPU
+        logits.flatten(0, 1), targets.flatten(), ignore_index=PAD,
+        label_smoothing=label_smoothing, reduction="sum",
+    ) / 2
+    log_probs = F.log_softmax(logits, dim=-1)
+    return loss_sum, loss_sum + rdrop * consistency_loss(*log_probs.chunk(2), batch.tgt_out)
 
 
 def consistency_loss(log_p: torch.Tensor, log_q: torch.Tensor, tgt_out: torch.Tensor,

@@ -75,17 +75,22 @@ class Seq2Seq(nn.Module):
 
     def decode(
         self, tgt_in: torch.Tensor, state: DecoderState, memory: Memory,
+        features: bool = False,
     ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
-        """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab), new state,
-        attention weights (batch, tgt_len, src_len)."""
+        """tgt_in (batch, tgt_len) -> logits (batch, tgt_len, vocab), or with `features`
+        the generator's input (batch, tgt_len, out_dim); new state; attention weights
+        (batch, tgt_len, src_len)."""
         vectors, state, weights = self.decoder(self.tgt_embed(tgt_in), state, memory)
-        return self.generator(vectors), state, weights
+        return vectors if features else self.generator(vectors), state, weights
 
     def forward(
         self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor,
+        features: bool = False,
     ) -> torch.Tensor:
-        """Teacher forcing: logits (batch, tgt_len, vocab) for every target position.
-        In training mode `word_dropout` hides random input tokens on `word_dropout_side`."""
+        """Teacher forcing: logits (batch, tgt_len, vocab) for every target position, or
+        with `features` the generator's input (batch, tgt_len, out_dim), for
+        `loss.linear_cross_entropy`. In training mode `word_dropout` hides random input
+        tokens on `word_dropout_side`."""
         p, side = self.config.word_dropout, self.config.word_dropout_side
         if self.training and p > 0:
             if side != "target":
@@ -93,7 +98,7 @@ class Seq2Seq(nn.Module):
             if side != "source":
                 tgt_in = drop_words(tgt_in, p)
         memory, state = self.encode(src, src_len)
-        return self.decode(tgt_in, state, memory)[0]
+        return self.decode(tgt_in, state, memory, features)[0]
 
     def step(
         self, prev: torch.Tensor, state: DecoderState, memory: Memory,
