@@ -525,8 +525,9 @@ def train_step(
     bf16: bool = False, rdrop: float = 0.0, contrastive: Batch | None = None,
     contrastive_weight: float = 0.0,
 ) -> StepResult:
-    """One optimisation step on `batch`: token-summed label-smoothed cross-entropy,
-    divided by the target tokens of all ranks, backward, clipping, Adam update.
+    """One optimisation step on `batch`: token-summed label-smoothed cross-entropy
+    (`loss.linear_cross_entropy`, or on full logits with R-Drop), divided by the target
+    tokens of all ranks, backward, clipping, Adam update.
 
     `model` may be the DDP wrapper; `params` are the ones clipped (those of the model
     it wraps). `bf16` runs the forward pass under bfloat16 autocast (weights, gradients
