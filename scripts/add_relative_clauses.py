@@ -267,11 +267,8 @@ def english_subject(words: Sequence[str]) -> tuple[int, int] | None:
 
 
 def english_last_person(words: Sequence[str]) -> int | None:
-    """Index of the person in a sentence ending with a person and one prepositional
-    phrase ("... featuring a man in a black apron."), else None."""
-    if not words or not words[-1].endswith("."):
-        return None
-    words = [*words[:-1], words[-1][:-1]]
+    """Index of the person in a sentence (its full stop removed) ending with a person
+    and one prepositional phrase ("... featuring a man in a black apron"), else None."""
     for person in range(len(words) - 3, max(len(words) - 8, 0) - 1, -1):
         if words[person].lower() in EN_PERSONS \
                 and words[person + 1].lower() in EN_PREPOSITIONS:
@@ -311,10 +308,10 @@ def czech_subject(words: Sequence[str], lexicon: Lexicon) -> tuple[int, int] | N
 
 
 def czech_last_head(words: Sequence[str], lexicon: Lexicon) -> int | None:
-    """Index of the noun before a sentence's last preposition when the phrase that
-    preposition starts (adjectives and a noun) ends the sentence ("... muže v černé
-    zástěře."), else None."""
-    if len(words) < 3 or not words[-1].endswith(".") or not words[-1][:-1].isalpha():
+    """Index of the noun before a sentence's (full stop removed) last preposition when
+    the phrase that preposition starts (adjectives and a noun) ends the sentence ("...
+    muže v černé zástěře"), else None."""
+    if len(words) < 3 or not words[-1].isalpha():
         return None
     prep = max((i for i, w in enumerate(words) if w.lower() in CS_PREPOSITIONS),
                default=0)
@@ -389,14 +386,15 @@ def last_person_clause_pairs(src: str, tgt: str, lexicon: Lexicon,
 
     or none when the pair does not end so."""
     src, tgt = src.rstrip(), tgt.rstrip()
-    src_words, tgt_words = src.split(), tgt.split()
+    if not (src.endswith(".") and tgt.endswith(".")) or src.endswith(" .") \
+            or tgt.endswith(" ."):
+        return []
+    src_words, tgt_words = src[:-1].split(), tgt[:-1].split()  # full stops removed
     person, head = english_last_person(src_words), czech_last_head(tgt_words, lexicon)
     if person is None or head is None:
         return []
-    phrase_cs = [*tgt_words[head + 2:-1], tgt_words[-1][:-1]]
-    phrase_en = [*src_words[person + 2:-1], src_words[-1][:-1]]
-    clause = person_clause(src_words[person], phrase_en, tgt_words[head], phrase_cs,
-                           lexicon, genders, rng)
+    clause = person_clause(src_words[person], src_words[person + 2:], tgt_words[head],
+                           tgt_words[head + 2:], lexicon, genders, rng)
     if clause is None:
         return []
     english, czech = clause
@@ -440,8 +438,9 @@ def write_pairs(prefix: str, src_lang: str, pairs: Sequence[tuple[str, str]]) ->
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Append a relative clause to the last noun of en->cs training pairs, "
-                    "with the Czech pronoun agreeing with that noun.")
+        description="Make en->cs training pairs with a relative clause on a person before "
+                    "a prepositional phrase or on the last noun, the Czech pronoun "
+                    "agreeing with that noun.")
     p.add_argument("--src", type=Path, required=True, help="English side (plain or .gz)")
     p.add_argument("--tgt", type=Path, required=True,
                    help="Czech side (plain or .gz), line-aligned with --src")
