@@ -43,7 +43,7 @@ from seq2seq.environment import describe_environment
 from seq2seq.metrics import bleu
 from seq2seq.model import Seq2Seq
 from seq2seq.prepare import prepare
-from seq2seq.train import train_step
+from seq2seq.train import adam, train_step
 from seq2seq.translate import Translator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +140,7 @@ def measure_training(config: Config, steps: int, warmup: int, log,
     ddp_model = dist.wrap(model)
     if compile_model:  # inductor, shapes dynamic (every batch has its own lengths)
         ddp_model = torch.compile(ddp_model, dynamic=True)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
+    optimizer = adam(model, config.train.lr)
     cfg, train = config.train, data.train
     batches, epoch, position = [], 0, 0
     times, tokens, src_tokens, sentences = [], [], [], []

@@ -125,7 +125,7 @@ def train(config: Config, resume: bool = False, log: Any = None) -> TrainState:
     random.seed(config.train.seed)
     model = Seq2Seq.for_tokenizers(config.model, data.src_tok, data.tgt_tok)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr)
+    optimizer = adam(model, config.train.lr)
     state = TrainState(world_size=dist.world_size())
     if last is not None:
         state = _restore(out / "last.pt", last, model, optimizer)
@@ -511,6 +511,13 @@ class _Trainer:
         if self.rank_zero:
             with open(self.out / "metrics.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps({"kind": kind, **entry}) + "\n")
+
+
+def adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
+    """Adam over `model`'s parameters (on CPU or CUDA), fused: one kernel updates every
+    tensor, where the CPU default loops over them. A training step of the en->fr config
+    is about 20 ms (6-9%) shorter for it (docs/performance.md)."""
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
 
 
 def _fresh_window() -> dict[str, float]:
