@@ -10,8 +10,8 @@ machine, 14.8 s of system time against 38.6 s of user time in a short en->cs tra
 benchmark (docs/performance.md).
 
 `linear_cross_entropy` projects `chunk_tokens` tokens at a time and turns their logits
-into the gradient of the loss in place, so no tensor is larger than (chunk, vocab) and
-those are reused from the heap; the gradients of the vectors and of the weight are done
+into the gradient of the loss in place, in (chunk, vocab) buffers made once per call; the
+gradients of the vectors and of the weight are done
 when the forward pass ends, and backward only scales them.
 """
 
@@ -44,16 +44,20 @@ def loss_and_logit_gradient(logits: torch.Tensor, targets: torch.Tensor, keep: t
                             smoothing: float) -> tuple[torch.Tensor, torch.Tensor]:
     """logits (chunk, vocab), targets (chunk,), keep (chunk,) bool -> the summed
     label-smoothed cross-entropy of the kept rows () and its gradient with respect to
-    the logits (chunk, vocab), written over `logits`.
+    the logits (chunk, vocab), written over `logits` (no other (chunk, vocab) tensor is
+    made).
 
     Per token: log Z - (1 - s) * logit[target] - s * mean(logits), whose gradient is
     softmax - (1 - s) * one_hot(target) - s / vocab."""
-    log_norm = torch.logsumexp(logits, dim=-1)  # (chunk,)
     target_logit = logits.gather(1, targets.unsqueeze(1)).squeeze(1)  # (chunk,)
-    per_token = log_norm - (1 - smoothing) * target_logit - smoothing * logits.mean(-1)
+    mean_logit = logits.mean(-1)  # (chunk,)
+    top = logits.amax(-1, keepdim=True)  # (chunk, 1)
+    grad = logits.sub_(top).exp_()  # exp(logit - max), (chunk, vocab)
+    norm = grad.sum(-1, keepdim=True)  # (chunk, 1)
+    log_norm = (norm.log() + top).squeeze(1)  # log Z, (chunk,)
+    per_token = log_norm - (1 - smoothing) * target_logit - smoothing * mean_logit
     loss = per_token.masked_fill(~keep, 0.0).sum()
-    grad = logits.sub_(log_norm.unsqueeze(1)).exp_()  # softmax, (chunk, vocab)
-    grad.sub_(smoothing / logits.shape[1])
+    grad.div_(norm).sub_(smoothing / logits.shape[1])  # softmax - s / vocab
     grad.scatter_add_(1, targets.unsqueeze(1), grad.new_full((len(targets), 1), smoothing - 1))
     grad.mul_(keep.unsqueeze(1))
     return loss, grad
@@ -69,18 +73,25 @@ class _LinearCrossEntropy(torch.autograd.Function):
         grad_vectors = torch.empty_like(vectors)  # (tokens, dim)
         grad_weight = torch.zeros_like(weight)  # (vocab, dim)
         total = vectors.new_zeros(())
-        low_weight = weight.to(matmul_dtype)
+        low_weight = weight.to(matmul_dtype)  # (vocab, dim)
+        # every chunk reuses these: the heap hands out no block of this size per chunk
+        chunk_rows = (min(chunk_tokens, len(vectors)), len(weight))
+        low_logits = vectors.new_empty(chunk_rows, dtype=matmul_dtype)  # (chunk, vocab)
+        logits = low_logits if matmul_dtype == torch.float32 else vectors.new_empty(chunk_rows)
+        low_grad_weight = torch.empty_like(low_weight)  # one chunk's share, (vocab, dim)
         for start in range(0, len(vectors), chunk_tokens):
             rows = slice(start, start + chunk_tokens)
             chunk = vectors[rows].to(matmul_dtype)  # (chunk, dim)
             chunk_targets = targets[rows]  # (chunk,)
+            low, full = low_logits[:len(chunk)], logits[:len(chunk)]
+            torch.matmul(chunk, low_weight.T, out=low)
+            full.copy_(low)  # float32 (a no-op when the products are float32)
             loss, grad_logits = loss_and_logit_gradient(
-                (chunk @ low_weight.T).float(), chunk_targets,
-                chunk_targets != ignore_index, smoothing)
+                full, chunk_targets, chunk_targets != ignore_index, smoothing)
             total += loss
-            low_grad = grad_logits.to(matmul_dtype)  # (chunk, vocab)
-            grad_vectors[rows] = low_grad @ low_weight
-            grad_weight += low_grad.T @ chunk
+            low.copy_(grad_logits)  # (chunk, vocab) in matmul_dtype
+            grad_vectors[rows] = low @ low_weight
+            grad_weight += torch.matmul(low.T, chunk, out=low_grad_weight)
         ctx.save_for_backward(grad_vectors, grad_weight)
         return total
 
