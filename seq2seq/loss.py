@@ -11,8 +11,8 @@ benchmark (docs/performance.md).
 
 `linear_cross_entropy` projects `chunk_tokens` tokens at a time and turns their logits
 into the gradient of the loss in place, in (chunk, vocab) buffers made once per call; the
-gradients of the vectors and of the weight are done
-when the forward pass ends, and backward only scales them.
+gradients of the vectors and of the weight are done when the forward pass ends, and
+backward only scales them.
 """
 
 from __future__ import annotations
