@@ -1,4 +1,5 @@
-"""Shared fixtures: a generated reversal corpus and a small model trained on it."""
+"""Shared fixtures: a generated reversal corpus and a small model trained on it; a tiny
+untrained model and batch for gradient checks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from seq2seq.config import Config, config_from_dict
+from seq2seq.config import Config, ModelConfig, config_from_dict
+from seq2seq.model.seq2seq import Seq2Seq
+from seq2seq.tokenizer import BOS, EOS, PAD
 from seq2seq.train import train
 
 # Tiny models gain nothing from intra-op threads, and spinning threads starve
@@ -18,6 +21,22 @@ torch.set_num_threads(1)
 
 WORDS = ("red green blue cat dog bird tree house river stone sun moon "
          "small big old new fast slow").split()
+
+
+def tiny_model(**model_options: object) -> Seq2Seq:
+    """A small untrained model (seeded) over a 30-piece vocabulary, for gradient checks."""
+    torch.manual_seed(0)
+    return Seq2Seq(ModelConfig(emb_dim=16, enc_hidden=16, dec_hidden=24, attention_dim=16,
+                               dropout=0.0, **model_options), 30, 30)
+
+
+def tiny_batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """src (3, 6), src_len (3,), tgt_in (3, 4), tgt_out (3, 4) for `tiny_model`, with
+    padding in two target rows."""
+    src = torch.randint(4, 30, (3, 6), generator=torch.Generator().manual_seed(1))
+    tgt_out = torch.tensor([[5, 6, 7, EOS], [8, EOS, PAD, PAD], [9, 9, EOS, PAD]])
+    tgt_in = torch.cat([torch.full((3, 1), BOS), tgt_out[:, :-1]], dim=1)
+    return src, torch.tensor([6, 6, 6]), tgt_in, tgt_out
 
 
 def write_reversal_corpus(directory: Path, pairs: int, seed: int, prefix: str) -> str:

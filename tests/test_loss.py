@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import tiny_batch, tiny_model
 
-from seq2seq.config import ModelConfig
 from seq2seq.loss import linear_cross_entropy
-from seq2seq.model.seq2seq import Seq2Seq
-from seq2seq.tokenizer import BOS, EOS, PAD
+from seq2seq.tokenizer import PAD
 
 
 def _plain(vectors: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
@@ -51,13 +50,8 @@ def test_all_targets_ignored_gives_zero_loss_and_gradients():
 
 @pytest.mark.parametrize("tie_output", [True, False])
 def test_model_gradients_match_the_logits_path(tie_output):
-    torch.manual_seed(0)
-    model = Seq2Seq(ModelConfig(emb_dim=16, enc_hidden=16, dec_hidden=24, attention_dim=16,
-                                dropout=0.0, tie_output=tie_output), 30, 30)
-    src = torch.randint(4, 30, (3, 6))
-    tgt_out = torch.tensor([[5, 6, 7, EOS], [8, EOS, PAD, PAD], [9, 9, EOS, PAD]])
-    tgt_in = torch.cat([torch.full((3, 1), BOS), tgt_out[:, :-1]], dim=1)
-    src_len = torch.tensor([6, 6, 6])
+    model = tiny_model(tie_output=tie_output)
+    src, src_len, tgt_in, tgt_out = tiny_batch()
     grads = []
     for fused in (False, True):
         model.zero_grad()

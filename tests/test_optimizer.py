@@ -5,27 +5,18 @@ from __future__ import annotations
 import copy
 
 import torch
+from conftest import tiny_batch, tiny_model
 
-from seq2seq.config import ModelConfig
-from seq2seq.model.seq2seq import Seq2Seq
-from seq2seq.tokenizer import BOS, EOS, PAD
+from seq2seq.tokenizer import PAD
 from seq2seq.train import adam
 
 
-def _model() -> Seq2Seq:
-    torch.manual_seed(0)
-    return Seq2Seq(ModelConfig(emb_dim=16, enc_hidden=16, dec_hidden=24, attention_dim=16,
-                               dropout=0.0), 30, 30)
-
-
-def _steps(model: Seq2Seq, optimizer: torch.optim.Optimizer, lrs: list[float]) -> None:
+def _steps(model: torch.nn.Module, optimizer: torch.optim.Optimizer, lrs: list[float]) -> None:
     """Plain training steps on a fixed batch, with the learning rate set per step as
     `train_step` does."""
-    src = torch.randint(4, 30, (3, 6), generator=torch.Generator().manual_seed(1))
-    tgt_out = torch.tensor([[5, 6, 7, EOS], [8, EOS, PAD, PAD], [9, 9, EOS, PAD]])
-    tgt_in = torch.cat([torch.full((3, 1), BOS), tgt_out[:, :-1]], dim=1)
+    src, src_len, tgt_in, tgt_out = tiny_batch()
     for lr in lrs:
-        logits = model(src, torch.tensor([6, 6, 6]), tgt_in)  # (3, 4, vocab)
+        logits = model(src, src_len, tgt_in)  # (3, 4, vocab)
         loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(),
                                                  ignore_index=PAD)
         loss.backward()
@@ -43,7 +34,7 @@ def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
 
 
 def test_fused_adam_takes_the_steps_of_per_tensor_adam():
-    fused_model, loop_model = _model(), _model()
+    fused_model, loop_model = tiny_model(), tiny_model()
     fused = adam(fused_model, 0.01)
     assert fused.defaults["fused"]
     loop = torch.optim.Adam(loop_model.parameters(), lr=0.01, foreach=False)
@@ -52,13 +43,13 @@ def test_fused_adam_takes_the_steps_of_per_tensor_adam():
     _steps(loop_model, loop, lrs)
     _assert_same_weights(fused_model, loop_model)
     moved = sum((p - q).abs().sum() for p, q in zip(fused_model.parameters(),
-                                                      _model().parameters()))
+                                                      tiny_model().parameters()))
     assert moved > 0.1  # the steps changed the weights
 
 
 def test_state_of_per_tensor_adam_resumes_in_fused_adam():
     """A `last.pt` from before fused Adam carries the per-tensor optimizer's state."""
-    old_model = _model()
+    old_model = tiny_model()
     old = torch.optim.Adam(old_model.parameters(), lr=0.01, foreach=False)
     _steps(old_model, old, [0.01] * 3)
     new_model = copy.deepcopy(old_model)
