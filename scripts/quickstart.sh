@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
+source scripts/allocator.sh
 run=runs/quickstart
 
 # half the sentences put the relative clause on the object, after a subject of another

@@ -74,6 +74,7 @@ run=runs/multi30k_$pair
 data=data/multi30k
 [ -f "$config" ] || { echo "run_multi30k.sh: no config $config" >&2; exit 2; }
 [ -x .venv/bin/seq2seq ] && export PATH="$PWD/.venv/bin:$PATH"
+source scripts/allocator.sh
 python scripts/fetch_multi30k.py "${fetch[@]}"
 
 # Beam BLEU of checkpoint $1 on val; the hypotheses go to $2.

@@ -484,7 +484,7 @@ def run_tiny_multi30k(tmp_path: Path, *args: str) -> tuple[Path, str]:
     Multi30k; returns the project's runs directory and the script's output."""
     project, raw = tmp_path / "project", tmp_path / "raw"
     (project / "scripts").mkdir(parents=True)
-    for script in ("run_multi30k.sh", "fetch_multi30k.py"):
+    for script in ("run_multi30k.sh", "fetch_multi30k.py", "allocator.sh"):
         (project / "scripts" / script).write_bytes((SCRIPTS / script).read_bytes())
     (project / "configs").mkdir()
     (project / "configs" / "multi30k_en_fr.yaml").write_text(TINY_EN_FR, encoding="utf-8")
@@ -540,3 +540,35 @@ train: {batch_tokens: 4000, lr: 0.01, max_steps: 8, max_epochs: 2, eval_every: 4
         keep_best: 2, early_stopping_patience: 0}
 decode: {method: beam, beam_size: 2, batch_size: 256, max_len_extra: 2}
 """
+
+
+def tcmalloc_installed() -> bool:
+    listing = subprocess.run("ldconfig -p || /sbin/ldconfig -p", shell=True,
+                             capture_output=True, text=True).stdout
+    return any(line.split()[:1] == ["libtcmalloc_minimal.so.4"] for line in listing.splitlines())
+
+
+@pytest.mark.parametrize("choice", [None, "system"])
+def test_allocator_sh_preloads_tcmalloc_unless_told_not_to(choice: str | None) -> None:
+    """scripts/allocator.sh, as the run scripts source it: a Python started after it has
+    tcmalloc mapped when the system has the library and SEQ2SEQ_MALLOC is not `system`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "SEQ2SEQ_MALLOC")}
+    if choice:
+        env["SEQ2SEQ_MALLOC"] = choice
+    script = (f"source {SCRIPTS / 'allocator.sh'}; "
+              f"{sys.executable} -c 'print(open(\"/proc/self/maps\").read())'")
+    result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    message, _, maps = result.stdout.partition("\n")
+    preloaded = choice is None and tcmalloc_installed()
+    assert ("libtcmalloc_minimal" in maps) == preloaded
+    assert message.startswith(
+        "memory allocator: tcmalloc" if preloaded else "memory allocator: glibc malloc")
+
+
+def test_allocator_sh_rejects_an_unknown_choice() -> None:
+    result = subprocess.run(["bash", "-c", f"source {SCRIPTS / 'allocator.sh'}; echo went on"],
+                            env={**os.environ, "SEQ2SEQ_MALLOC": "jemalloc"},
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "went on" not in result.stdout
+    assert result.stderr == "SEQ2SEQ_MALLOC must be tcmalloc or system, got 'jemalloc'\n"
