@@ -7,10 +7,10 @@ case ${SEQ2SEQ_MALLOC:=tcmalloc} in
   tcmalloc | system) ;;
   *) echo "SEQ2SEQ_MALLOC must be tcmalloc or system, got '$SEQ2SEQ_MALLOC'" >&2; exit 2 ;;
 esac
-if [ "$SEQ2SEQ_MALLOC" = system ]; then
-  echo "memory allocator: glibc malloc (SEQ2SEQ_MALLOC=system)"
-elif [[ ${LD_PRELOAD:-} == *malloc* ]]; then
+if [[ ${LD_PRELOAD:-} == *malloc* ]]; then
   echo "memory allocator: as preloaded ($LD_PRELOAD)"
+elif [ "$SEQ2SEQ_MALLOC" = system ]; then
+  echo "memory allocator: glibc malloc (SEQ2SEQ_MALLOC=system)"
 else
   tcmalloc=$( { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null |
     awk '$1 == "libtcmalloc_minimal.so.4" { print $NF; exit }')

@@ -566,6 +566,17 @@ def test_allocator_sh_preloads_tcmalloc_unless_told_not_to(choice: str | None) -
         "memory allocator: tcmalloc" if preloaded else "memory allocator: glibc malloc")
 
 
+@pytest.mark.parametrize("choice", ["tcmalloc", "system"])
+def test_allocator_sh_keeps_an_allocator_already_preloaded(choice: str) -> None:
+    """With a malloc already in LD_PRELOAD the script leaves it and says so, whatever
+    SEQ2SEQ_MALLOC asks for."""
+    preloaded = "/nonexistent/libjemalloc.so.2"
+    result = subprocess.run(["bash", "-c", f"source {SCRIPTS / 'allocator.sh'}; echo $LD_PRELOAD"],
+                            env={**os.environ, "SEQ2SEQ_MALLOC": choice, "LD_PRELOAD": preloaded},
+                            capture_output=True, text=True)
+    assert result.stdout == f"memory allocator: as preloaded ({preloaded})\n{preloaded}\n"
+
+
 def test_allocator_sh_rejects_an_unknown_choice() -> None:
     result = subprocess.run(["bash", "-c", f"source {SCRIPTS / 'allocator.sh'}; echo went on"],
                             env={**os.environ, "SEQ2SEQ_MALLOC": "jemalloc"},
