@@ -12,8 +12,10 @@ if [[ ${LD_PRELOAD:-} == *malloc* ]]; then
 elif [ "$SEQ2SEQ_MALLOC" = system ]; then
   echo "memory allocator: glibc malloc (SEQ2SEQ_MALLOC=system)"
 else
+  # awk reads the whole listing: stopping at the match would leave ldconfig writing into
+  # a closed pipe, and its SIGPIPE ends a `set -o pipefail` script with exit 141.
   tcmalloc=$( { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null |
-    awk '$1 == "libtcmalloc_minimal.so.4" { print $NF; exit }')
+    awk '$1 == "libtcmalloc_minimal.so.4" && !found { found = $NF } END { print found }')
   if [ -n "$tcmalloc" ]; then
     export LD_PRELOAD="$tcmalloc${LD_PRELOAD:+:$LD_PRELOAD}"
     echo "memory allocator: tcmalloc ($tcmalloc)"

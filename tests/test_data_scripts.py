@@ -583,3 +583,21 @@ def test_allocator_sh_rejects_an_unknown_choice() -> None:
                             capture_output=True, text=True)
     assert result.returncode == 2 and "went on" not in result.stdout
     assert result.stderr == "SEQ2SEQ_MALLOC must be tcmalloc or system, got 'jemalloc'\n"
+
+
+def test_allocator_sh_survives_a_long_library_listing(tmp_path: Path) -> None:
+    """Under the run scripts' `set -euo pipefail`, looking tcmalloc up must read the whole
+    `ldconfig -p` listing: a reader that stops at the first match leaves ldconfig writing
+    into a closed pipe, and its SIGPIPE (exit 141) would end the run script silently."""
+    library = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
+    (tmp_path / "ldconfig").write_text(
+        "#!/bin/sh\n"
+        f"echo '\tlibtcmalloc_minimal.so.4 (libc6,x86-64) => {library}'\n"
+        "yes '\tlibfiller.so.1 (libc6,x86-64) => /usr/lib/libfiller.so.1' | head -n 20000\n")
+    (tmp_path / "ldconfig").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "SEQ2SEQ_MALLOC")}
+    env["PATH"] = f"{tmp_path}:{env['PATH']}"
+    script = f"set -euo pipefail; source {SCRIPTS / 'allocator.sh'}; echo $LD_PRELOAD"
+    result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stdout == f"memory allocator: tcmalloc ({library})\n{library}\n"
