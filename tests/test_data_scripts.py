@@ -548,11 +548,16 @@ def tcmalloc_installed() -> bool:
     return any(line.split()[:1] == ["libtcmalloc_minimal.so.4"] for line in listing.splitlines())
 
 
+def environment_without_allocator_choice() -> dict[str, str]:
+    """This process's environment with no LD_PRELOAD and no SEQ2SEQ_MALLOC."""
+    return {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "SEQ2SEQ_MALLOC")}
+
+
 @pytest.mark.parametrize("choice", [None, "system"])
 def test_allocator_sh_preloads_tcmalloc_unless_told_not_to(choice: str | None) -> None:
     """scripts/allocator.sh, as the run scripts source it: a Python started after it has
     tcmalloc mapped when the system has the library and SEQ2SEQ_MALLOC is not `system`."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "SEQ2SEQ_MALLOC")}
+    env = environment_without_allocator_choice()
     if choice:
         env["SEQ2SEQ_MALLOC"] = choice
     script = (f"source {SCRIPTS / 'allocator.sh'}; "
@@ -595,7 +600,7 @@ def test_allocator_sh_survives_a_long_library_listing(tmp_path: Path) -> None:
         f"echo '\tlibtcmalloc_minimal.so.4 (libc6,x86-64) => {library}'\n"
         "yes '\tlibfiller.so.1 (libc6,x86-64) => /usr/lib/libfiller.so.1' | head -n 20000\n")
     (tmp_path / "ldconfig").chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "SEQ2SEQ_MALLOC")}
+    env = environment_without_allocator_choice()
     env["PATH"] = f"{tmp_path}:{env['PATH']}"
     script = f"set -euo pipefail; source {SCRIPTS / 'allocator.sh'}; echo $LD_PRELOAD"
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
