@@ -28,7 +28,10 @@ This script makes two kinds of pairs:
 
   The pronoun's case is nominative or accusative (see CLAUSES); the English side
   uses "that", which carries no gender, so only the Czech noun tells the model which
-  form to write.
+  form to write. With --participle-share P, a share P of the nominative clauses drop
+  "that is/are" ("... around a grill standing nearby."), as a Czech reference often
+  has a relative clause where its English source has a participle or a phrase; the
+  pronoun then has no English word at all to follow.
 
 A Czech noun translating an English word for people (EN_PERSONS) takes that word's
 number and, for "man", "woman" and the like, its sex's gender (EN_SEXES); a
@@ -44,7 +47,7 @@ whose classes do not fix one pronoun is skipped.
 Usage:
 
     python scripts/add_relative_clauses.py --src train.en.gz --tgt train.cs.gz \\
-        --count 6000 --out data/clauses/train
+        --count 6000 [--participle-share 0.5] --out data/clauses/train
 
 writes data/clauses/train.en and data/clauses/train.cs (the new pairs only).
 """
@@ -74,15 +77,16 @@ from build_contrastive_suite import (  # noqa: E402
     read_parallel,
 )
 
-# (English clause with {be} = is/are, Czech clause with {be} = je/jsou, pronoun case)
+# (English clause with {be} = is/are, the same without "that {be}" or "", Czech clause
+# with {be} = je/jsou, pronoun case)
 CLAUSES = (
-    ("that {be} standing nearby", "stojí poblíž", "nom"),
-    ("that {be} lying on the ground", "leží na zemi", "nom"),
-    ("that {be} in the picture", "{be} na obrázku", "nom"),
-    ("that {be} in the background", "{be} v pozadí", "nom"),
-    ("that {be} behind them", "{be} za nimi", "nom"),
-    ("that everyone can see", "všichni vidí", "acc"),
-    ("that someone is looking at", "si někdo prohlíží", "acc"),
+    ("that {be} standing nearby", "standing nearby", "stojí poblíž", "nom"),
+    ("that {be} lying on the ground", "lying on the ground", "leží na zemi", "nom"),
+    ("that {be} in the picture", "in the picture", "{be} na obrázku", "nom"),
+    ("that {be} in the background", "in the background", "{be} v pozadí", "nom"),
+    ("that {be} behind them", "behind them", "{be} za nimi", "nom"),
+    ("that everyone can see", "", "všichni vidí", "acc"),
+    ("that someone is looking at", "", "si někdo prohlíží", "acc"),
 )
 # words that look like nouns to the cues but are not (e.g. "kolem": around)
 NOT_NOUNS = CS_PREPOSITIONS | CS_NUMERALS | set(CS_REL_READINGS)
@@ -231,8 +235,10 @@ def person_classes(classes: set[str], english_word: str) -> set[str]:
 
 
 def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str]],
-                rng: random.Random) -> tuple[str, str] | None:
-    """The pair with a clause after its last word, or None when it does not qualify."""
+                rng: random.Random, participle_share: float = 0.0) -> tuple[str, str] | None:
+    """The pair with a clause after its last word, or None when it does not qualify.
+    With probability `participle_share` a clause that has one takes its English form
+    without "that" ("a grill standing nearby"), so only the Czech side has a pronoun."""
     src, tgt = src.rstrip(), tgt.rstrip()
     if not (src.endswith(".") and tgt.endswith(".")):
         return None
@@ -245,9 +251,11 @@ def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str
     if len(numbers) != 1:
         return None
     be_en, be_cs = BE[numbers.pop()]
-    for english, czech, case in rng.sample(CLAUSES, len(CLAUSES)):
+    for english, reduced, czech, case in rng.sample(CLAUSES, len(CLAUSES)):
         pronoun = pronoun_for(classes, case)
         if pronoun is not None:
+            if reduced and participle_share and rng.random() < participle_share:
+                english = reduced
             return (f"{src[:-1]} {english.format(be=be_en)}.",
                     f"{tgt[:-1]}, {pronoun} {czech.format(be=be_cs)}.")
     return None
@@ -403,12 +411,12 @@ def last_person_clause_pairs(src: str, tgt: str, lexicon: Lexicon,
             (f"{src[:-1]} {english}.", f"{tgt[:-1]}, {czech}.")]
 
 
-def make_pairs(pairs: Sequence[tuple[str, str]], count: int,
-               seed: int) -> list[tuple[str, str]]:
+def make_pairs(pairs: Sequence[tuple[str, str]], count: int, seed: int,
+               participle_share: float = 0.0) -> list[tuple[str, str]]:
     """Up to `count` new pairs: first those with a clause on a person before a
     prepositional phrase, at the start or the end of the sentence, from every
     qualifying pair, then ones with a clause on the last noun, from randomly chosen
-    qualifying pairs."""
+    qualifying pairs (`participle_share` of those without "that", see clause_pair)."""
     lines = [tgt for _, tgt in pairs]
     lexicon = build_lexicon(lines, "cs")
     genders = lemma_genders(lines, lexicon)
@@ -420,7 +428,7 @@ def make_pairs(pairs: Sequence[tuple[str, str]], count: int,
     for i in order:
         if len(made) == count:
             break
-        pair = clause_pair(*pairs[i], lexicon, genders, rng)
+        pair = clause_pair(*pairs[i], lexicon, genders, rng, participle_share)
         if pair is not None:
             made.append(pair)
     return made
@@ -446,6 +454,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="Czech side (plain or .gz), line-aligned with --src")
     p.add_argument("--count", type=int, default=6000, help="pairs to make (at most)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--participle-share", type=float, default=0.0, metavar="P",
+                   help="share of the clauses on the last noun written in English without "
+                        "'that' ('a grill standing nearby'), where the clause allows it")
     p.add_argument("--out", required=True,
                    help="output prefix: writes PREFIX.en and PREFIX.cs")
     return p.parse_args(argv)
@@ -455,7 +466,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.count < 1:
         sys.exit(f"error: --count must be at least 1, got {args.count}")
-    made = make_pairs(read_parallel(args.src, args.tgt), args.count, args.seed)
+    if not 0.0 <= args.participle_share <= 1.0:
+        sys.exit(f"error: --participle-share must be between 0 and 1, "
+                 f"got {args.participle_share}")
+    made = make_pairs(read_parallel(args.src, args.tgt), args.count, args.seed,
+                      args.participle_share)
     write_pairs(args.out, "en", made)
     print(f"{len(made)} pairs -> {args.out}.en, {args.out}.cs", file=sys.stderr)
 

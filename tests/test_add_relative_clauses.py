@@ -80,6 +80,19 @@ def test_clause_pronoun_agrees_with_the_last_noun() -> None:
         assert ("která" in cs) == ("that is " in en)  # nominative: "that is ..."
 
 
+def test_a_participle_share_drops_that_only_where_the_clause_allows_it() -> None:
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    for _ in range(10):
+        # the grill takes only nominative clauses, each of which has a form without "that"
+        en, cs = clauses.clause_pair(*CORPUS[2], lexicon, genders, rng, participle_share=1.0)
+        assert en.startswith("A man stands by a big grill ") and " that " not in en
+        assert cs.startswith("Muž stojí u velkého grilu, který ")
+        # accusative clauses ("kterou") keep "that": without it, "a heap everyone can see"
+        en, cs = clauses.clause_pair(*CORPUS[8], lexicon, genders, rng, participle_share=1.0)
+        assert (" that " in en) == ("kterou" in cs)
+
+
 def test_pairs_without_a_known_final_noun_or_full_stop_are_skipped() -> None:
     lexicon, genders = lexicon_and_genders()
     rng = random.Random(0)
@@ -164,6 +177,11 @@ def test_command_line_writes_aligned_files_and_rejects_unaligned_input(
     made_cs = (tmp_path / "out" / "clauses.cs").read_text(encoding="utf-8").splitlines()
     assert len(made_en) == len(made_cs) == 3
     assert all(", kte" in cs for cs in made_cs)  # který, kteří, ...
+
+    done = subprocess.run([*command, "--participle-share", "1.5"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip() == "error: --participle-share must be between 0 and 1, got 1.5"
 
     (tmp_path / "train.cs").write_text("Muž je venku.\n", encoding="utf-8")
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
