@@ -77,17 +77,19 @@ from build_contrastive_suite import (  # noqa: E402
     read_parallel,
 )
 
-# (English clause with {be} = is/are, the same without "that {be}" or "", Czech clause
-# with {be} = je/jsou, pronoun case)
+# (English clause with {be} = is/are, Czech clause with {be} = je/jsou, pronoun case)
 CLAUSES = (
-    ("that {be} standing nearby", "standing nearby", "stojí poblíž", "nom"),
-    ("that {be} lying on the ground", "lying on the ground", "leží na zemi", "nom"),
-    ("that {be} in the picture", "in the picture", "{be} na obrázku", "nom"),
-    ("that {be} in the background", "in the background", "{be} v pozadí", "nom"),
-    ("that {be} behind them", "behind them", "{be} za nimi", "nom"),
-    ("that everyone can see", "", "všichni vidí", "acc"),
-    ("that someone is looking at", "", "si někdo prohlíží", "acc"),
+    ("that {be} standing nearby", "stojí poblíž", "nom"),
+    ("that {be} lying on the ground", "leží na zemi", "nom"),
+    ("that {be} in the picture", "{be} na obrázku", "nom"),
+    ("that {be} in the background", "{be} v pozadí", "nom"),
+    ("that {be} behind them", "{be} za nimi", "nom"),
+    ("that everyone can see", "všichni vidí", "acc"),
+    ("that someone is looking at", "si někdo prohlíží", "acc"),
 )
+# the start of a clause that can be dropped, leaving a participle or a phrase
+# ("a grill standing nearby"); the accusative clauses cannot lose their "that"
+THAT_BE = "that {be} "
 # words that look like nouns to the cues but are not (e.g. "kolem": around)
 NOT_NOUNS = CS_PREPOSITIONS | CS_NUMERALS | set(CS_REL_READINGS)
 BE = {"sg": ("is", "je"), "pl": ("are", "jsou")}
@@ -251,11 +253,12 @@ def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str
     if len(numbers) != 1:
         return None
     be_en, be_cs = BE[numbers.pop()]
-    for english, reduced, czech, case in rng.sample(CLAUSES, len(CLAUSES)):
+    for english, czech, case in rng.sample(CLAUSES, len(CLAUSES)):
         pronoun = pronoun_for(classes, case)
         if pronoun is not None:
-            if reduced and participle_share and rng.random() < participle_share:
-                english = reduced
+            if english.startswith(THAT_BE) and participle_share \
+                    and rng.random() < participle_share:
+                english = english.removeprefix(THAT_BE)
             return (f"{src[:-1]} {english.format(be=be_en)}.",
                     f"{tgt[:-1]}, {pronoun} {czech.format(be=be_cs)}.")
     return None
