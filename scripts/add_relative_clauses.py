@@ -26,6 +26,11 @@ This script makes two kinds of pairs:
       Two men sit around a grill that is standing nearby.
       Dva muži sedí u grilu, který stojí poblíž.
 
+  The Czech last word must translate the English one (translates: "u grilu" for "by a
+  grill", not "venku natírá gril" for "paints a grill outside"), and the English must
+  not end "N1 of N2" ("on a pile of snow"), where the clause could be on either noun
+  and a Czech translation would put it on N1 ("na hromadě sněhu, která").
+
   The pronoun's case is nominative or accusative (see CLAUSES); the English side
   uses "that", which carries no gender, so only the Czech noun tells the model which
   form to write. With --participle-share P, a share P of the nominative clauses drop
@@ -61,6 +66,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 import simplemma
 
@@ -117,6 +123,12 @@ EN_SEXES = {
 # lemmas whose plural agrees as feminine ("děti, které")
 FEMININE_PLURALS = frozenset({"dítě"})
 EN_PREPOSITIONS = frozenset("in on with at near by behind under".split())
+# words that start an English prepositional phrase: a sentence whose last one is "of"
+# ends "N1 of N2"
+EN_PHRASE_STARTS = EN_PREPOSITIONS | frozenset(
+    "of from to into onto over across along around through for past toward towards "
+    "against among beside".split())
+EN_IRREGULAR_PLURALS = frozenset("men women children people feet teeth mice geese".split())
 # (English participle phrase, Czech predicate for one person, for several): clauses
 # about a person, present tense so only the pronoun shows the gender
 PERSON_CLAUSES = (
@@ -147,13 +159,14 @@ def lemma_of(form: str) -> str:
 
 def gender_from_ending(lemma: str) -> set[str]:
     """Genders a noun lemma's ending suggests: -ista masculine animate, -a feminine,
-    -o neuter, -ost feminine (but not "most", "host": unknown below five letters), a
-    hard consonant masculine; other vowels and soft consonants (muž, zeď): unknown."""
+    -o and Latin -um ("pódium") neuter, -ost feminine (but not "most", "host": unknown
+    below five letters), a hard consonant masculine; other vowels and soft consonants
+    (muž, zeď): unknown."""
     if lemma.endswith("ista"):
         return {"ma"}
     if lemma.endswith("a") or (lemma.endswith("ost") and len(lemma) > 4):
         return {"f"}
-    if lemma.endswith("o"):
+    if lemma.endswith(("o", "um")):
         return {"n"}
     if lemma.endswith("ost") or lemma[-1:] in "eěéiíyýuůúáóďťňčřšžcj":
         return set()
@@ -236,23 +249,83 @@ def person_classes(classes: set[str], english_word: str) -> set[str]:
             and not c.startswith("mi")}
 
 
+class WordLinks(NamedTuple):
+    """In how many training pairs each English word (lower case), each Czech lemma, and
+    each (word, lemma) pair occur."""
+
+    english: Counter[str]
+    czech: Counter[str]
+    both: Counter[tuple[str, str]]
+
+
+def czech_lemmas(line: str) -> set[str]:
+    return {lemma_of(w.lower()) for w in cores(line.split()) if w.isalpha()}
+
+
+def count_links(pairs: Iterable[tuple[str, str]]) -> WordLinks:
+    links = WordLinks(Counter(), Counter(), Counter())
+    for src, tgt in pairs:
+        words = {w.lower() for w in cores(src.split()) if w.isalpha()}
+        lemmas = czech_lemmas(tgt)
+        links.english.update(words)
+        links.czech.update(lemmas)
+        links.both.update((w, lemma) for w in words for lemma in lemmas)
+    return links
+
+
+def translates(word: str, lemma: str, tgt: str, links: WordLinks) -> bool:
+    """Whether Czech `lemma` is, of the lemmas of `tgt`, one that goes with English `word`
+    the most (Dice coefficient over the training pairs): in "Muž venku natírá gril.",
+    "gril" for "grill" but not for "outside" ("venku")."""
+    def dice(other: str) -> float:
+        return 2 * links.both[word, other] / max(1, links.english[word] + links.czech[other])
+    return dice(lemma) >= max(map(dice, czech_lemmas(tgt)))
+
+
+def english_number(word: str) -> str:
+    """'pl' for a plural-looking English noun ("balls", "people"; not "grass", "bus"),
+    else 'sg'."""
+    word = word.lower()
+    if word in EN_PERSONS:
+        return EN_PERSONS[word]
+    plural = word in EN_IRREGULAR_PLURALS \
+        or (word.endswith("s") and not word.endswith(("ss", "us", "is")))
+    return "pl" if plural else "sg"
+
+
+def ends_in_of_phrase(words: Sequence[str]) -> bool:
+    """Whether the last preposition before the last word is "of" ("on a pile of snow"):
+    a clause after the sentence could be on either noun."""
+    starts = [w.lower() for w in words[:-1] if w.lower() in EN_PHRASE_STARTS]
+    return starts[-1:] == ["of"]
+
+
 def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str]],
-                rng: random.Random, participle_share: float = 0.0) -> tuple[str, str] | None:
-    """The pair with a clause after its last word, or None when it does not qualify.
-    With probability `participle_share` a clause that has one takes its English form
-    without "that" ("a grill standing nearby"), so only the Czech side has a pronoun."""
+                links: WordLinks, rng: random.Random,
+                participle_share: float = 0.0) -> tuple[str, str] | None:
+    """The pair with a clause after its last word, or None when it does not qualify:
+    its sentences do not both end in a word and a full stop, the Czech word does not
+    translate the English one, the English ends "N1 of N2", or the Czech word's class
+    does not fix the pronoun or has another number than the English word ("koulí",
+    read as singular, for "balls"). With probability
+    `participle_share` a clause that has one takes its English form without "that"
+    ("a grill standing nearby"), so only the Czech side has a pronoun."""
     src, tgt = src.rstrip(), tgt.rstrip()
     if not (src.endswith(".") and tgt.endswith(".")):
         return None
-    last_src, last_tgt = src[:-1].split()[-1:], tgt[:-1].split()[-1:]
+    src_words, last_tgt = src[:-1].split(), tgt[:-1].split()[-1:]
+    last_src = src_words[-1:]
     if not (last_src and last_src[0].isalpha() and last_tgt and last_tgt[0].isalpha()):
+        return None
+    if ends_in_of_phrase(src_words) \
+            or not translates(last_src[0].lower(), lemma_of(last_tgt[0].lower()), tgt, links):
         return None
     classes = person_classes(noun_classes(last_tgt[0].lower(), lexicon, genders),
                              last_src[0])
-    numbers = {c.split("_")[1] for c in classes}
-    if len(numbers) != 1:
+    number = english_number(last_src[0])
+    if {c.split("_")[1] for c in classes} != {number}:
         return None
-    be_en, be_cs = BE[numbers.pop()]
+    be_en, be_cs = BE[number]
     for english, czech, case in rng.sample(CLAUSES, len(CLAUSES)):
         pronoun = pronoun_for(classes, case)
         if pronoun is not None:
@@ -423,6 +496,7 @@ def make_pairs(pairs: Sequence[tuple[str, str]], count: int, seed: int,
     lines = [tgt for _, tgt in pairs]
     lexicon = build_lexicon(lines, "cs")
     genders = lemma_genders(lines, lexicon)
+    links = count_links(pairs)
     rng = random.Random(seed)
     made = [new for make in (subject_clause_pairs, last_person_clause_pairs)
             for pair in pairs for new in make(*pair, lexicon, genders, rng)][:count]
@@ -431,7 +505,7 @@ def make_pairs(pairs: Sequence[tuple[str, str]], count: int, seed: int,
     for i in order:
         if len(made) == count:
             break
-        pair = clause_pair(*pairs[i], lexicon, genders, rng, participle_share)
+        pair = clause_pair(*pairs[i], lexicon, genders, links, rng, participle_share)
         if pair is not None:
             made.append(pair)
     return made

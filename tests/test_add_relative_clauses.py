@@ -40,6 +40,8 @@ CORPUS = [
     ("A woman stands with big children.", "Žena stojí s velkými dětmi."),
     ("A dressed man is outside.", "Oblečený muž je venku."),
     ("A dressed woman is outside.", "Oblečená žena je venku."),
+    ("A man paints a grill outside.", "Muž venku natírá gril."),
+    ("A boy stands by the smoke of a big grill.", "Chlapec stojí u kouře velkého grilu."),
 ]
 
 
@@ -47,6 +49,9 @@ def lexicon_and_genders() -> tuple:
     lines = [cs for _, cs in CORPUS]
     lexicon = suite.build_lexicon(lines, "cs")
     return lexicon, clauses.lemma_genders(lines, lexicon)
+
+
+LINKS = clauses.count_links(CORPUS)
 
 
 def test_noun_classes_combine_form_and_lemma_evidence() -> None:
@@ -71,10 +76,10 @@ def test_clause_pronoun_agrees_with_the_last_noun() -> None:
     lexicon, genders = lexicon_and_genders()
     rng = random.Random(0)
     for _ in range(10):  # every clause the random choice may take
-        en, cs = clauses.clause_pair(*CORPUS[2], lexicon, genders, rng)
+        en, cs = clauses.clause_pair(*CORPUS[2], lexicon, genders, LINKS, rng)
         assert en.startswith("A man stands by a big grill that ") and en.endswith(".")
         assert cs.startswith("Muž stojí u velkého grilu, který ")  # nominative only
-        en, cs = clauses.clause_pair(*CORPUS[8], lexicon, genders, rng)
+        en, cs = clauses.clause_pair(*CORPUS[8], lexicon, genders, LINKS, rng)
         assert en.startswith("Snow lies on a heap that ")
         assert cs.split(",")[1].split()[0] in ("která", "kterou")
         assert ("která" in cs) == ("that is " in en)  # nominative: "that is ..."
@@ -85,19 +90,40 @@ def test_a_participle_share_drops_that_only_where_the_clause_allows_it() -> None
     rng = random.Random(0)
     for _ in range(10):
         # the grill takes only nominative clauses, each of which has a form without "that"
-        en, cs = clauses.clause_pair(*CORPUS[2], lexicon, genders, rng, participle_share=1.0)
+        en, cs = clauses.clause_pair(*CORPUS[2], lexicon, genders, LINKS, rng,
+                                     participle_share=1.0)
         assert en.startswith("A man stands by a big grill ") and " that " not in en
         assert cs.startswith("Muž stojí u velkého grilu, který ")
         # accusative clauses ("kterou") keep "that": without it, "a heap everyone can see"
-        en, cs = clauses.clause_pair(*CORPUS[8], lexicon, genders, rng, participle_share=1.0)
+        en, cs = clauses.clause_pair(*CORPUS[8], lexicon, genders, LINKS, rng,
+                                     participle_share=1.0)
         assert (" that " in en) == ("kterou" in cs)
 
 
 def test_pairs_without_a_known_final_noun_or_full_stop_are_skipped() -> None:
     lexicon, genders = lexicon_and_genders()
     rng = random.Random(0)
-    assert clauses.clause_pair(*CORPUS[9], lexicon, genders, rng) is None  # "venku"
-    assert clauses.clause_pair(*CORPUS[10], lexicon, genders, rng) is None  # no "."
+    assert clauses.clause_pair(*CORPUS[9], lexicon, genders, LINKS, rng) is None  # "venku"
+    assert clauses.clause_pair(*CORPUS[10], lexicon, genders, LINKS, rng) is None  # no "."
+
+
+def test_the_czech_last_word_must_translate_the_english_one() -> None:
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    assert clauses.noun_classes("gril", lexicon, genders) == {"ma_sg", "mi_sg"}
+    assert clauses.translates("grill", "gril", CORPUS[24][1], LINKS)
+    assert not clauses.translates("outside", "gril", CORPUS[24][1], LINKS)  # "venku"
+    assert clauses.clause_pair(*CORPUS[24], lexicon, genders, LINKS, rng) is None
+
+
+def test_a_sentence_ending_n1_of_n2_gets_no_clause() -> None:
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    assert clauses.ends_in_of_phrase("by the smoke of a big grill".split())
+    assert not clauses.ends_in_of_phrase("a piece of paper in hand".split())
+    # "grilu" translates "grill" and has a class, but "kouře" (smoke) may be the noun
+    assert clauses.translates("grill", "gril", CORPUS[25][1], LINKS)
+    assert clauses.clause_pair(*CORPUS[25], lexicon, genders, LINKS, rng) is None
 
 
 def test_a_person_subject_gets_a_clause_across_its_prepositional_phrase() -> None:
@@ -146,6 +172,21 @@ def test_a_person_at_the_end_gets_a_clause_across_its_prepositional_phrase() -> 
     assert participle_cs == who_cs
     assert participle_en == who_en.replace(" who is", "")
     assert clauses.last_person_clause_pairs(*CORPUS[2], lexicon, genders, rng) == []
+
+
+def test_the_last_words_must_agree_in_number() -> None:
+    assert [clauses.english_number(w) for w in ("balls", "people", "grass", "bus", "man")] \
+        == ["pl", "pl", "sg", "sg", "sg"]
+    lexicon, genders = lexicon_and_genders()
+    rng = random.Random(0)
+    # "grilu" is singular: no clause for "grills"
+    assert clauses.clause_pair("A man stands by big grills.", "Muž stojí u velkého grilu.",
+                               lexicon, genders, LINKS, rng) is None
+
+
+def test_latin_um_nouns_are_neuter() -> None:
+    assert clauses.gender_from_ending("pódium") == {"n"}
+    assert clauses.gender_from_ending("gril") == {"mi", "ma"}
 
 
 def test_an_english_word_for_people_fixes_number_sex_and_animacy() -> None:
