@@ -27,9 +27,10 @@ This script makes two kinds of pairs:
       Dva muži sedí u grilu, který stojí poblíž.
 
   The Czech last word must translate the English one (translates: "u grilu" for "by a
-  grill", not "venku natírá gril" for "paints a grill outside"), and the English must
-  not end "N1 of N2" ("on a pile of snow"), where the clause could be on either noun
-  and a Czech translation would put it on N1 ("na hromadě sněhu, která").
+  grill", not "venku natírá gril" for "paints a grill outside") and agree with it in
+  number, and the English must not end "N1 of N2" ("on a pile of snow"), where the
+  clause could be on either noun (Multi30k's val reference has "na hromadě sněhu,
+  která", on N1).
 
   The pronoun's case is nominative or accusative (see CLAUSES); the English side
   uses "that", which carries no gender, so only the Czech noun tells the model which
@@ -307,9 +308,9 @@ def clause_pair(src: str, tgt: str, lexicon: Lexicon, genders: dict[str, set[str
     its sentences do not both end in a word and a full stop, the Czech word does not
     translate the English one, the English ends "N1 of N2", or the Czech word's class
     does not fix the pronoun or has another number than the English word ("koulí",
-    read as singular, for "balls"). With probability
-    `participle_share` a clause that has one takes its English form without "that"
-    ("a grill standing nearby"), so only the Czech side has a pronoun."""
+    read as singular, for "balls"). With probability `participle_share` a clause that
+    has one takes its English form without "that" ("a grill standing nearby"), so only
+    the Czech side has a pronoun."""
     src, tgt = src.rstrip(), tgt.rstrip()
     if not (src.endswith(".") and tgt.endswith(".")):
         return None
