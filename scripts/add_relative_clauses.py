@@ -129,7 +129,8 @@ EN_PREPOSITIONS = frozenset("in on with at near by behind under".split())
 EN_PHRASE_STARTS = EN_PREPOSITIONS | frozenset(
     "of from to into onto over across along around through for past toward towards "
     "against among beside".split())
-EN_IRREGULAR_PLURALS = frozenset("men women children people feet teeth mice geese".split())
+# plurals without -s besides those of EN_PERSONS ("men", "children", "people")
+EN_IRREGULAR_PLURALS = frozenset("feet teeth mice geese".split())
 # (English participle phrase, Czech predicate for one person, for several): clauses
 # about a person, present tense so only the pronoun shows the gender
 PERSON_CLAUSES = (
@@ -259,14 +260,19 @@ class WordLinks(NamedTuple):
     both: Counter[tuple[str, str]]
 
 
+def words_of(line: str) -> list[str]:
+    """The line's words without punctuation, numbers or hyphenated compounds."""
+    return [w for w in cores(line.split()) if w.isalpha()]
+
+
 def czech_lemmas(line: str) -> set[str]:
-    return {lemma_of(w.lower()) for w in cores(line.split()) if w.isalpha()}
+    return {lemma_of(w.lower()) for w in words_of(line)}
 
 
 def count_links(pairs: Iterable[tuple[str, str]]) -> WordLinks:
     links = WordLinks(Counter(), Counter(), Counter())
     for src, tgt in pairs:
-        words = {w.lower() for w in cores(src.split()) if w.isalpha()}
+        words = {w.lower() for w in words_of(src)}
         lemmas = czech_lemmas(tgt)
         links.english.update(words)
         links.czech.update(lemmas)
